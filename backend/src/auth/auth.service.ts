@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import type { Types } from 'mongoose';
+import { loginBody, registerBody, type UserDTO } from '@collabflow/shared';
+import type { ServiceContext } from '../core/context.js';
+import { errors, parse } from '../core/errors.js';
+import { dummyHash, hashPassword, verifyPassword } from './password.js';
+import { RefreshToken } from './refresh-token.model.js';
+import { hashRefreshToken, newRefreshToken, signAccessToken } from './tokens.js';
+import { User, avatarColorFor, toUserDTO } from './user.model.js';
+
+export interface Session {
+  user: UserDTO;
+  token: string;
+  refreshToken: string;
+  refreshExpiresAt: Date;
+}
+
+async function issueRefreshToken(ctx: ServiceContext, userId: Types.ObjectId, family: string) {
+  const { token, hash } = newRefreshToken();
+  const expiresAt = new Date(Date.now() + ctx.config.REFRESH_TOKEN_TTL);
+  await RefreshToken.create({ userId, tokenHash: hash, family, expiresAt });
+  return { token, hash, expiresAt };
+}
+
+async function startSession(
+  ctx: ServiceContext,
+  user: Parameters<typeof toUserDTO>[0],
+): Promise<Session> {
+  const refresh = await issueRefreshToken(ctx, user._id, randomUUID());
+  return {
+    user: toUserDTO(user),
+    token: signAccessToken(user._id.toString(), ctx.config.JWT_SECRET, ctx.config.JWT_ACCESS_TTL),
+    refreshToken: refresh.token,
+    refreshExpiresAt: refresh.expiresAt,
+  };
+}
+
+export async function register(ctx: ServiceContext, body: unknown): Promise<Session> {
+  const input = parse(registerBody, body, 'registration');
+  if (await User.exists({ email: input.email })) {
+    throw errors.conflict('email_taken', 'an account with that email already exists');
+  }
+  const passwordHash = await hashPassword(input.password, ctx.config.PASSWORD_HASH_COST);
+  let user;
+  try {
+    user = await User.create({
+      email: input.email,
+      name: input.name,
+      passwordHash,
+      avatarColor: avatarColorFor(input.email),
+    });
+  } catch (err) {
+    if ((err as { code?: number }).code === 11000) {
+      throw errors.conflict('email_taken', 'an account with that email already exists');
+    }
+    throw err;
+  }
+  ctx.logger.info({ userId: user._id.toString() }, 'user registered');
+  return startSession(ctx, user.toObject());
+}
+
+/**
+ * Unknown email and wrong password give the same 401 and take the same time. Attempts are limited
+ * per IP and per email; a successful login clears the email's count.
+ */
+export async function login(ctx: ServiceContext, body: unknown, ip: string): Promise<Session> {
+  await ctx.limiters.loginIp.consume(ip);
+  const input = parse(loginBody, body, 'login');
+  await ctx.limiters.loginEmail.consume(input.email);
+  const user = await User.findOne({ email: input.email }).lean();
+  const ok = await verifyPassword(
+    input.password,
+    user?.passwordHash ?? (await dummyHash(ctx.config.PASSWORD_HASH_COST)),
+  );
+  if (!user || !ok) throw errors.invalidCredentials();
+  await ctx.limiters.loginEmail.reset(input.email);
+  return startSession(ctx, user);
+}
+
+/**
+ * Rotates a refresh token: the old one is revoked and replaced. Presenting a token that was
+ * already rotated means it leaked, so the whole family (that login's chain) is revoked.
+ */
+export async function refresh(
+  ctx: ServiceContext,
+  presented: string | undefined,
+): Promise<Session> {
+  if (!presented) throw errors.unauthorized('no refresh token; log in again');
+  const hash = hashRefreshToken(presented);
+  const stored = await RefreshToken.findOne({ tokenHash: hash }).lean();
+  if (!stored) throw errors.unauthorized('unknown refresh token; log in again');
+  if (stored.revokedAt) {
+    await RefreshToken.updateMany(
+      { family: stored.family, revokedAt: null },
+      { $set: { revokedAt: new Date() } },
+    );
+    ctx.logger.warn(
+      { userId: stored.userId.toString() },
+      'rotated refresh token reused; session family revoked',
+    );
+    throw errors.unauthorized('refresh token was already used; log in again');
+  }
+  if (stored.expiresAt.getTime() <= Date.now())
+    throw errors.unauthorized('refresh token expired; log in again');
+  const user = await User.findById(stored.userId).lean();
+  if (!user) throw errors.unauthorized('account no longer exists');
+  const next = await issueRefreshToken(ctx, user._id, stored.family);
+  const revoked = await RefreshToken.updateOne(
+    { _id: stored._id, revokedAt: null },
+    { $set: { revokedAt: new Date(), replacedBy: next.hash } },
+  );
+  if (revoked.modifiedCount === 0) {
+    // A concurrent refresh won the race with the same token.
+    await RefreshToken.updateMany(
+      { family: stored.family, revokedAt: null },
+      { $set: { revokedAt: new Date() } },
+    );
+    throw errors.unauthorized('refresh token was already used; log in again');
+  }
+  return {
+    user: toUserDTO(user),
+    token: signAccessToken(user._id.toString(), ctx.config.JWT_SECRET, ctx.config.JWT_ACCESS_TTL),
+    refreshToken: next.token,
+    refreshExpiresAt: next.expiresAt,
+  };
+}
+
+export async function logout(presented: string | undefined): Promise<void> {
+  if (!presented) return;
+  const stored = await RefreshToken.findOne(
+    { tokenHash: hashRefreshToken(presented) },
+    { family: 1 },
+  ).lean();
+  if (!stored) return;
+  await RefreshToken.updateMany(
+    { family: stored.family, revokedAt: null },
+    { $set: { revokedAt: new Date() } },
+  );
+}
+
+export async function me(userId: string): Promise<UserDTO> {
+  const user = await User.findById(userId).lean();
+  if (!user) throw errors.unauthorized('account no longer exists');
+  return toUserDTO(user);
+}

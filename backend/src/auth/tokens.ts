@@ -1,0 +1,59 @@
+import jwt from 'jsonwebtoken';
+import { createHash, randomBytes } from 'node:crypto';
+
+export const JWT_ISSUER = 'collabflow';
+export const JWT_AUDIENCE = 'collabflow-api';
+const ALGORITHM = 'HS256';
+
+export interface AccessClaims {
+  sub: string;
+  exp: number;
+}
+
+export type VerifyResult =
+  | { ok: true; claims: AccessClaims }
+  | { ok: false; code: 'token_expired' | 'unauthorized'; message: string };
+
+export function signAccessToken(userId: string, secret: string, ttlMs: number): string {
+  return jwt.sign({}, secret, {
+    algorithm: ALGORITHM,
+    subject: userId,
+    issuer: JWT_ISSUER,
+    audience: JWT_AUDIENCE,
+    expiresIn: Math.max(1, Math.floor(ttlMs / 1000)),
+  });
+}
+
+export function verifyAccessToken(token: string, secret: string): VerifyResult {
+  try {
+    const decoded = jwt.verify(token, secret, {
+      algorithms: [ALGORITHM],
+      issuer: JWT_ISSUER,
+      audience: JWT_AUDIENCE,
+    });
+    if (
+      typeof decoded !== 'object' ||
+      typeof decoded.sub !== 'string' ||
+      typeof decoded.exp !== 'number'
+    ) {
+      return { ok: false, code: 'unauthorized', message: 'malformed token' };
+    }
+    if (!/^[a-f0-9]{24}$/.test(decoded.sub))
+      return { ok: false, code: 'unauthorized', message: 'malformed token' };
+    return { ok: true, claims: { sub: decoded.sub, exp: decoded.exp } };
+  } catch (err) {
+    if (err instanceof jwt.TokenExpiredError) {
+      return { ok: false, code: 'token_expired', message: 'access token expired; refresh it' };
+    }
+    return { ok: false, code: 'unauthorized', message: 'invalid access token' };
+  }
+}
+
+export function newRefreshToken(): { token: string; hash: string } {
+  const token = randomBytes(32).toString('base64url');
+  return { token, hash: hashRefreshToken(token) };
+}
+
+export function hashRefreshToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}

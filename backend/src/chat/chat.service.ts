@@ -1,0 +1,191 @@
+import { Types } from 'mongoose';
+import {
+  createChannelBody,
+  editMessageBody,
+  listMessagesQuery,
+  postMessageBody,
+  type ChannelDTO,
+  type MessageDTO,
+} from '@collabflow/shared';
+import type { ServiceContext } from '../core/context.js';
+import { AppError, errors, parse } from '../core/errors.js';
+import { NEEDS, requireProject, toObjectId } from '../projects/access.js';
+import { publishEvent } from '../projects/events.js';
+import { User, toPublicUser } from '../auth/user.model.js';
+import { Channel, toChannelDTO, type ChannelDoc } from './channel.model.js';
+import { Message, type MessageDoc } from './message.model.js';
+import type { Mutation } from '../tasks/task.service.js';
+
+const DELETED_USER = { name: 'deleted user', avatarColor: '#6b7280' };
+
+async function toMessageDTOs(messages: MessageDoc[]): Promise<MessageDTO[]> {
+  const ids = [...new Set(messages.map((m) => m.senderId.toString()))].map(
+    (id) => new Types.ObjectId(id),
+  );
+  const users = ids.length
+    ? await User.find({ _id: { $in: ids } }, { name: 1, avatarColor: 1 }).lean()
+    : [];
+  const byId = new Map(users.map((u) => [u._id.toString(), toPublicUser(u)]));
+  return messages.map((m) => {
+    const dto: MessageDTO = {
+      id: m._id.toString(),
+      channelId: m.channelId.toString(),
+      projectId: m.projectId.toString(),
+      content: m.deleted ? '' : m.content,
+      sender: byId.get(m.senderId.toString()) ?? { id: m.senderId.toString(), ...DELETED_USER },
+      edited: m.edited,
+      deleted: m.deleted,
+      createdAt: m.createdAt.toISOString(),
+      updatedAt: m.updatedAt.toISOString(),
+    };
+    if (m.clientId) dto.clientId = m.clientId;
+    return dto;
+  });
+}
+
+/** Loads a channel and checks the caller's role in its project; 404 for channels they cannot see. */
+export async function loadChannel(
+  channelId: string,
+  userId: string,
+  needed: 'viewer' | 'member',
+): Promise<ChannelDoc> {
+  const channel = await Channel.findById(toObjectId(channelId, 'channel')).lean<ChannelDoc>();
+  if (!channel) throw errors.notFound('channel');
+  try {
+    await requireProject(channel.projectId.toString(), userId, needed);
+  } catch (err) {
+    if (err instanceof AppError && err.status === 404) throw errors.notFound('channel');
+    throw err;
+  }
+  return channel;
+}
+
+export async function listChannels(userId: string, projectId: string): Promise<ChannelDTO[]> {
+  await requireProject(projectId, userId, NEEDS.read);
+  const channels = await Channel.find({ projectId: new Types.ObjectId(projectId) })
+    .sort({ createdAt: 1 })
+    .lean();
+  return channels.map(toChannelDTO);
+}
+
+export async function createChannel(
+  ctx: ServiceContext,
+  userId: string,
+  projectId: string,
+  body: unknown,
+): Promise<ChannelDTO> {
+  await requireProject(projectId, userId, NEEDS.write);
+  const input = parse(createChannelBody, body, 'channel');
+  const pid = new Types.ObjectId(projectId);
+  if (await Channel.exists({ projectId: pid, name: input.name })) {
+    throw errors.conflict(
+      'channel_exists',
+      `the project already has a channel named ${input.name}`,
+    );
+  }
+  const channel = await Channel.create({
+    projectId: pid,
+    name: input.name,
+    createdBy: new Types.ObjectId(userId),
+  });
+  const dto = toChannelDTO(channel.toObject());
+  await publishEvent(ctx, 'channel:created', projectId, userId, { channel: dto });
+  return dto;
+}
+
+/** Newest first. `nextCursor` is the id to pass as `before` for the next (older) page, or null. */
+export async function listMessages(
+  userId: string,
+  channelId: string,
+  query: unknown,
+): Promise<{ messages: MessageDTO[]; nextCursor: string | null }> {
+  const channel = await loadChannel(channelId, userId, NEEDS.read);
+  const q = parse(listMessagesQuery, query, 'query');
+  const filter: Record<string, unknown> = { channelId: channel._id };
+  if (q.before !== undefined) {
+    if (!/^[a-f0-9]{24}$/i.test(q.before))
+      throw errors.validation('invalid query: before: not a cursor from this API');
+    filter._id = { $lt: new Types.ObjectId(q.before) };
+  }
+  const page = await Message.find(filter)
+    .sort({ _id: -1 })
+    .limit(q.limit + 1)
+    .lean<MessageDoc[]>();
+  const hasMore = page.length > q.limit;
+  const messages = await toMessageDTOs(page.slice(0, q.limit));
+  return { messages, nextCursor: hasMore ? (messages[messages.length - 1]?.id ?? null) : null };
+}
+
+export async function postMessage(
+  ctx: ServiceContext,
+  userId: string,
+  channelId: string,
+  body: unknown,
+  clientId?: string,
+): Promise<Mutation<MessageDTO>> {
+  const channel = await loadChannel(channelId, userId, NEEDS.write);
+  const input = parse(postMessageBody, body, 'message');
+  const doc = await Message.create({
+    channelId: channel._id,
+    projectId: channel.projectId,
+    senderId: new Types.ObjectId(userId),
+    content: input.content,
+    clientId: clientId ?? null,
+  });
+  const [message] = await toMessageDTOs([doc.toObject()]);
+  if (!message) throw new Error('message vanished after insert');
+  const event = await publishEvent(
+    ctx,
+    'chat:newMessage',
+    channel.projectId.toString(),
+    userId,
+    message,
+    clientId,
+  );
+  return { result: message, event };
+}
+
+async function loadOwnMessage(messageId: string, userId: string): Promise<MessageDoc> {
+  const msg = await Message.findById(toObjectId(messageId, 'message')).lean<MessageDoc>();
+  if (!msg || msg.deleted) throw errors.notFound('message');
+  await loadChannel(msg.channelId.toString(), userId, NEEDS.write).catch((err: unknown) => {
+    throw err instanceof AppError && err.status === 404 ? errors.notFound('message') : err;
+  });
+  if (msg.senderId.toString() !== userId)
+    throw errors.forbidden('you can only change your own messages');
+  return msg;
+}
+
+export async function editMessage(
+  ctx: ServiceContext,
+  userId: string,
+  messageId: string,
+  body: unknown,
+): Promise<MessageDTO> {
+  const msg = await loadOwnMessage(messageId, userId);
+  const input = parse(editMessageBody, body, 'message');
+  const updated = await Message.findOneAndUpdate(
+    { _id: msg._id, deleted: false },
+    { $set: { content: input.content, edited: true } },
+    { new: true },
+  ).lean<MessageDoc>();
+  if (!updated) throw errors.notFound('message');
+  const [dto] = await toMessageDTOs([updated]);
+  if (!dto) throw errors.notFound('message');
+  await publishEvent(ctx, 'chat:messageUpdated', msg.projectId.toString(), userId, dto);
+  return dto;
+}
+
+/** Soft delete: the message stays in history as "deleted" so pages and cursors stay stable. */
+export async function deleteMessage(
+  ctx: ServiceContext,
+  userId: string,
+  messageId: string,
+): Promise<void> {
+  const msg = await loadOwnMessage(messageId, userId);
+  await Message.updateOne({ _id: msg._id }, { $set: { deleted: true, content: '' } });
+  await publishEvent(ctx, 'chat:messageDeleted', msg.projectId.toString(), userId, {
+    messageId,
+    channelId: msg.channelId.toString(),
+  });
+}

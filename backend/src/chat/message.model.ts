@@ -1,0 +1,34 @@
+import mongoose, { Schema, type Types } from 'mongoose';
+import { LIMITS } from '@collabflow/shared';
+
+export interface MessageDoc {
+  _id: Types.ObjectId;
+  channelId: Types.ObjectId;
+  projectId: Types.ObjectId;
+  senderId: Types.ObjectId;
+  content: string;
+  edited: boolean;
+  deleted: boolean;
+  clientId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const messageSchema = new Schema<MessageDoc>(
+  {
+    channelId: { type: Schema.Types.ObjectId, ref: 'Channel', required: true },
+    projectId: { type: Schema.Types.ObjectId, ref: 'Project', required: true },
+    senderId: { type: Schema.Types.ObjectId, ref: 'User', required: true },
+    content: { type: String, default: '', maxlength: LIMITS.messageMax },
+    edited: { type: Boolean, default: false },
+    deleted: { type: Boolean, default: false },
+    clientId: { type: String, default: null },
+  },
+  { timestamps: true },
+);
+// History pages: newest first within a channel, cursor on _id.
+messageSchema.index({ channelId: 1, _id: -1 });
+// Cascade delete with the project.
+messageSchema.index({ projectId: 1 });
+
+export const Message = mongoose.model<MessageDoc>('Message', messageSchema);

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+
+/** The JWT secret shipped in .env.example; a production start with it refuses to run. */
+export const EXAMPLE_JWT_SECRET = 'change-me-in-production-at-least-32-characters';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+const duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as 900s, 15m, 12h or 30d')
+  .transform(parseDuration);
+
+export function parseDuration(text: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(text);
+  if (!m) throw new Error(`not a duration: ${text}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[
+    m[2] as 'ms' | 's' | 'm' | 'h' | 'd'
+  ];
+  return Number(m[1]) * unit;
+}
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: int(4000, 0, 65535),
+    INSTANCE_ID: z.string().min(1).max(64).optional(),
+    MONGODB_URI: z
+      .string()
+      .regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')
+      .default('mongodb://127.0.0.1:27017/collabflow'),
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+      .optional()
+      .or(z.literal('').transform(() => undefined)),
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').default(EXAMPLE_JWT_SECRET),
+    JWT_ACCESS_TTL: duration.default(15 * 60_000),
+    REFRESH_TOKEN_TTL: duration.default(30 * 86_400_000),
+    PASSWORD_HASH_COST: int(15, 10, 20),
+    CORS_ORIGINS: z
+      .string()
+      .default('http://localhost:3000,http://127.0.0.1:3000')
+      .transform((s) =>
+        s
+          .split(',')
+          .map((o) => o.trim())
+          .filter(Boolean),
+      ),
+    BODY_LIMIT: z
+      .string()
+      .regex(/^\d+(b|kb|mb)$/i, 'must be a size such as 100kb or 1mb')
+      .default('100kb'),
+    TRUST_PROXY: z.string().default('loopback'),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
+    RATE_LIMIT_API_POINTS: int(600, 1),
+    RATE_LIMIT_API_WINDOW: duration.default(60_000),
+    RATE_LIMIT_LOGIN_PER_EMAIL: int(10, 1),
+    RATE_LIMIT_LOGIN_PER_IP: int(50, 1),
+    RATE_LIMIT_LOGIN_WINDOW: duration.default(15 * 60_000),
+    RATE_LIMIT_SOCKET_MUTATIONS: int(30, 1),
+    RATE_LIMIT_SOCKET_CHAT: int(10, 1),
+    RATE_LIMIT_SOCKET_TYPING: int(5, 1),
+    SOCKET_MAX_PAYLOAD: int(100_000, 1000),
+    EVENT_LOG_SIZE: int(500, 10, 100_000),
+    PRESENCE_TTL: duration.default(30_000),
+    PRESENCE_HEARTBEAT: duration.default(10_000),
+    SHUTDOWN_TIMEOUT: duration.default(10_000),
+    SEED_DEMO: bool.default(false),
+  })
+  .superRefine((c, ctx) => {
+    if (c.NODE_ENV === 'production' && c.JWT_SECRET === EXAMPLE_JWT_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_SECRET'],
+        message: 'is the example secret from .env.example; set a secret of your own in production',
+      });
+    }
+    if (c.PRESENCE_HEARTBEAT >= c.PRESENCE_TTL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PRESENCE_HEARTBEAT'],
+        message: 'must be shorter than PRESENCE_TTL',
+      });
+    }
+  });
+
+export type Config = z.infer<typeof schema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Validates the environment; throws one ConfigError whose message names every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
+  );
+  if (env.REDIS_URL === '') present.REDIS_URL = '';
+  const result = schema.safeParse(present);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => {
+      const key = i.path.join('.') || 'environment';
+      return `${key} ${i.message}`;
+    });
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  return result.data;
+}

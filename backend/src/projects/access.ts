@@ -1,0 +1,55 @@
+import { isValidObjectId, Types } from 'mongoose';
+import type { ProjectRole } from '@collabflow/shared';
+import { errors } from '../core/errors.js';
+import { Member, Project, type ProjectDoc } from './project.model.js';
+
+const RANK: Record<ProjectRole, number> = { viewer: 1, member: 2, admin: 3, owner: 4 };
+
+/** What each action needs. Viewers read only. */
+export const NEEDS = {
+  read: 'viewer',
+  write: 'member',
+  manage: 'admin',
+  own: 'owner',
+} as const satisfies Record<string, ProjectRole>;
+
+export function atLeast(role: ProjectRole, needed: ProjectRole): boolean {
+  return RANK[role] >= RANK[needed];
+}
+
+export function toObjectId(id: string, what: string): Types.ObjectId {
+  if (typeof id !== 'string' || !/^[a-f0-9]{24}$/i.test(id) || !isValidObjectId(id)) {
+    throw errors.notFound(what);
+  }
+  return new Types.ObjectId(id);
+}
+
+export async function roleOf(projectId: string, userId: string): Promise<ProjectRole | null> {
+  const m = await Member.findOne(
+    { projectId: toObjectId(projectId, 'project'), userId: toObjectId(userId, 'user') },
+    { role: 1 },
+  ).lean();
+  return m?.role ?? null;
+}
+
+/**
+ * Loads a project the user can see with at least `needed`. Someone who is not a member gets 404
+ * (they cannot learn that the project exists); a member whose role is too weak gets 403.
+ */
+export async function requireProject(
+  projectId: string,
+  userId: string,
+  needed: ProjectRole,
+): Promise<{ project: ProjectDoc; role: ProjectRole }> {
+  const pid = toObjectId(projectId, 'project');
+  const role = await roleOf(projectId, userId);
+  if (!role) throw errors.notFound('project');
+  const project = await Project.findById(pid).lean<ProjectDoc>();
+  if (!project) throw errors.notFound('project');
+  if (!atLeast(role, needed)) {
+    throw errors.forbidden(
+      `this needs the ${needed} role or higher in the project; you are ${role}`,
+    );
+  }
+  return { project, role };
+}

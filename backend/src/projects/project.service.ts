@@ -1,0 +1,219 @@
+import { Types } from 'mongoose';
+import {
+  addMemberBody,
+  createProjectBody,
+  updateMemberBody,
+  updateProjectBody,
+  type MemberDTO,
+  type ProjectDTO,
+  type ProjectRole,
+} from '@collabflow/shared';
+import type { ServiceContext } from '../core/context.js';
+import { errors, parse } from '../core/errors.js';
+import { User, toPublicUser } from '../auth/user.model.js';
+import { Workspace } from '../workspaces/workspace.model.js';
+import { Channel } from '../chat/channel.model.js';
+import { Message } from '../chat/message.model.js';
+import { Task } from '../tasks/task.model.js';
+import { NEEDS, requireProject, toObjectId } from './access.js';
+import { publishEvent } from './events.js';
+import { Member, Project, toProjectDTO, type MemberDoc } from './project.model.js';
+
+export async function listProjects(userId: string): Promise<ProjectDTO[]> {
+  const memberships = await Member.find({ userId: new Types.ObjectId(userId) }).lean();
+  if (memberships.length === 0) return [];
+  const roles = new Map(memberships.map((m) => [m.projectId.toString(), m.role]));
+  const projects = await Project.find({ _id: { $in: memberships.map((m) => m.projectId) } })
+    .sort({ createdAt: 1 })
+    .lean();
+  return projects.map((p) => toProjectDTO(p, roles.get(p._id.toString())));
+}
+
+export async function createProject(
+  ctx: ServiceContext,
+  userId: string,
+  body: unknown,
+): Promise<ProjectDTO> {
+  const input = parse(createProjectBody, body);
+  const uid = new Types.ObjectId(userId);
+  let workspaceId: Types.ObjectId | null = null;
+  if (input.workspaceId) {
+    const ws = await Workspace.findOne({ _id: input.workspaceId, ownerId: uid }, { _id: 1 }).lean();
+    if (!ws) throw errors.notFound('workspace');
+    workspaceId = ws._id;
+  }
+  const project = await Project.create({
+    name: input.name,
+    description: input.description ?? '',
+    workspaceId,
+    ownerId: uid,
+  });
+  await Member.create({ projectId: project._id, userId: uid, role: 'owner' });
+  await Channel.create({ projectId: project._id, name: 'general', createdBy: uid });
+  ctx.logger.info({ projectId: project._id.toString(), userId }, 'project created');
+  return toProjectDTO(project.toObject(), 'owner');
+}
+
+export async function getProject(userId: string, projectId: string): Promise<ProjectDTO> {
+  const { project, role } = await requireProject(projectId, userId, NEEDS.read);
+  return toProjectDTO(project, role);
+}
+
+export async function updateProject(
+  ctx: ServiceContext,
+  userId: string,
+  projectId: string,
+  body: unknown,
+): Promise<ProjectDTO> {
+  const { role } = await requireProject(projectId, userId, NEEDS.manage);
+  const input = parse(updateProjectBody, body);
+  const updated = await Project.findOneAndUpdate(
+    { _id: projectId },
+    { $set: input },
+    { new: true },
+  ).lean();
+  if (!updated) throw errors.notFound('project');
+  const dto = toProjectDTO(updated, role);
+  const event = await publishEvent(ctx, 'project:updated', projectId, userId, { project: dto });
+  dto.seq = event.seq;
+  return dto;
+}
+
+/** Owner only. Announces the deletion first (the counter lives on the project), then removes it all. */
+export async function deleteProject(
+  ctx: ServiceContext,
+  userId: string,
+  projectId: string,
+): Promise<void> {
+  await requireProject(projectId, userId, NEEDS.own);
+  await publishEvent(ctx, 'project:deleted', projectId, userId, { projectId });
+  const pid = new Types.ObjectId(projectId);
+  await Promise.all([
+    Task.deleteMany({ projectId: pid }),
+    Message.deleteMany({ projectId: pid }),
+    Channel.deleteMany({ projectId: pid }),
+  ]);
+  await Member.deleteMany({ projectId: pid });
+  await Project.deleteOne({ _id: pid });
+  ctx.logger.info({ projectId, userId }, 'project deleted');
+}
+
+async function toMemberDTO(
+  m: Pick<MemberDoc, 'projectId' | 'userId' | 'role'>,
+): Promise<MemberDTO> {
+  const user = await User.findById(m.userId, { name: 1, avatarColor: 1, email: 1 }).lean();
+  const dto: MemberDTO = {
+    projectId: m.projectId.toString(),
+    userId: m.userId.toString(),
+    role: m.role,
+  };
+  if (user) dto.user = { ...toPublicUser(user), email: user.email };
+  return dto;
+}
+
+export async function listMembers(userId: string, projectId: string): Promise<MemberDTO[]> {
+  await requireProject(projectId, userId, NEEDS.read);
+  const members = await Member.find({ projectId: new Types.ObjectId(projectId) }).lean();
+  const users = await User.find(
+    { _id: { $in: members.map((m) => m.userId) } },
+    { name: 1, avatarColor: 1, email: 1 },
+  ).lean();
+  const byId = new Map(users.map((u) => [u._id.toString(), u]));
+  return members.map((m) => {
+    const u = byId.get(m.userId.toString());
+    const dto: MemberDTO = { projectId, userId: m.userId.toString(), role: m.role };
+    if (u) dto.user = { ...toPublicUser(u), email: u.email };
+    return dto;
+  });
+}
+
+/** Only an owner may hand out or take away the owner role. */
+function checkRoleChange(actorRole: ProjectRole, from: ProjectRole | null, to: ProjectRole | null) {
+  if ((from === 'owner' || to === 'owner') && actorRole !== 'owner') {
+    throw errors.forbidden('only an owner can grant or remove the owner role');
+  }
+}
+
+async function ensureAnotherOwner(projectId: string, leavingUserId: string) {
+  const owners = await Member.countDocuments({
+    projectId: new Types.ObjectId(projectId),
+    role: 'owner',
+    userId: { $ne: new Types.ObjectId(leavingUserId) },
+  });
+  if (owners === 0) throw errors.conflict('last_owner', 'a project needs at least one owner');
+}
+
+export async function addMember(
+  ctx: ServiceContext,
+  userId: string,
+  projectId: string,
+  body: unknown,
+): Promise<MemberDTO> {
+  const { role: actorRole } = await requireProject(projectId, userId, NEEDS.manage);
+  const input = parse(addMemberBody, body);
+  checkRoleChange(actorRole, null, input.role);
+  const user = await User.findOne({ email: input.email }, { _id: 1 }).lean();
+  if (!user) throw errors.notFound('user with that email');
+  const pid = new Types.ObjectId(projectId);
+  if (await Member.exists({ projectId: pid, userId: user._id })) {
+    throw errors.conflict('already_member', 'that user is already a member of this project');
+  }
+  const m = await Member.create({ projectId: pid, userId: user._id, role: input.role });
+  const dto = await toMemberDTO(m);
+  await publishEvent(ctx, 'member:added', projectId, userId, { member: dto });
+  return dto;
+}
+
+export async function updateMember(
+  ctx: ServiceContext,
+  userId: string,
+  projectId: string,
+  memberId: string,
+  body: unknown,
+): Promise<MemberDTO> {
+  const { role: actorRole } = await requireProject(projectId, userId, NEEDS.manage);
+  const input = parse(updateMemberBody, body);
+  const pid = new Types.ObjectId(projectId);
+  const target = await Member.findOne({
+    projectId: pid,
+    userId: toObjectId(memberId, 'member'),
+  }).lean();
+  if (!target) throw errors.notFound('member');
+  checkRoleChange(actorRole, target.role, input.role);
+  if (target.role === 'owner' && input.role !== 'owner')
+    await ensureAnotherOwner(projectId, memberId);
+  const updated = await Member.findOneAndUpdate(
+    { _id: target._id },
+    { $set: { role: input.role } },
+    { new: true },
+  ).lean();
+  if (!updated) throw errors.notFound('member');
+  const dto = await toMemberDTO(updated);
+  await publishEvent(ctx, 'member:updated', projectId, userId, { member: dto });
+  return dto;
+}
+
+/** Admins remove members; anyone may leave a project themselves. */
+export async function removeMember(
+  ctx: ServiceContext,
+  userId: string,
+  projectId: string,
+  memberId: string,
+): Promise<void> {
+  const self = memberId === userId;
+  const { role: actorRole } = await requireProject(
+    projectId,
+    userId,
+    self ? NEEDS.read : NEEDS.manage,
+  );
+  const pid = new Types.ObjectId(projectId);
+  const target = await Member.findOne({
+    projectId: pid,
+    userId: toObjectId(memberId, 'member'),
+  }).lean();
+  if (!target) throw errors.notFound('member');
+  if (!self) checkRoleChange(actorRole, target.role, null);
+  if (target.role === 'owner') await ensureAnotherOwner(projectId, memberId);
+  await Member.deleteOne({ _id: target._id });
+  await publishEvent(ctx, 'member:removed', projectId, userId, { userId: memberId });
+}

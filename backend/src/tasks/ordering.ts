@@ -1,0 +1,23 @@
+import { generateKeyBetween } from 'fractional-indexing';
+
+/** Positions compare as plain strings (code-unit order), which is what MongoDB sorts by too. */
+export function comparePositions(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Where a task lands in a column given in order (without the task itself): between `after` and
+ * `before` (either may be null for the ends of the column).
+ */
+export function positionBetween(after: string | null, before: string | null): string {
+  return generateKeyBetween(after, before);
+}
+
+/** The neighbours for inserting at `index` into an ordered column (clamped to its length). */
+export function neighboursAt<T>(
+  column: readonly T[],
+  index: number,
+): { after: T | null; before: T | null } {
+  const i = Math.max(0, Math.min(index, column.length));
+  return { after: column[i - 1] ?? null, before: column[i] ?? null };
+}

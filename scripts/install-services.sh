@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs what CollabFlow's local stack needs and is missing: Debian's redis-server (and nginx
+# for the local cluster, chromium for browser tests when asked) and FerretDB 1.24.2.
+# Skips whatever is already there; runs non-interactively; safe to run again.
+#
+#   bash scripts/install-services.sh            # redis-server + ferretdb
+#   bash scripts/install-services.sh nginx      # ... and nginx
+set -euo pipefail
+
+FERRETDB_VERSION="v1.24.2"
+say() { printf '[install] %s\n' "$*"; }
+
+need_apt=()
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+for extra in "$@"; do
+  case "$extra" in
+    nginx) command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx) ;;
+    chromium) command -v chromium >/dev/null 2>&1 || need_apt+=(chromium) ;;
+    *) echo "install-services: unknown extra '$extra' (known: nginx, chromium)" >&2; exit 2 ;;
+  esac
+done
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  say "installing Debian packages: ${need_apt[*]}"
+  $SUDO apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${need_apt[@]}" >/dev/null
+  # The Debian package starts a system-wide redis on 6379; the project never uses it.
+  if printf '%s\n' "${need_apt[@]}" | grep -qx redis-server; then
+    (command -v systemctl >/dev/null 2>&1 && $SUDO systemctl disable --now redis-server >/dev/null 2>&1) || true
+  fi
+else
+  say "Debian packages present"
+fi
+
+if ! command -v go >/dev/null 2>&1; then
+  echo "install-services: Go is required to build FerretDB (https://go.dev/dl/); install it and run again" >&2
+  exit 1
+fi
+GOBIN_DIR="$(go env GOPATH)/bin"
+FERRETDB="$GOBIN_DIR/ferretdb"
+if [ -x "$FERRETDB" ] && "$FERRETDB" --version 2>/dev/null | grep -q "version: $FERRETDB_VERSION"; then
+  say "ferretdb $FERRETDB_VERSION present at $FERRETDB"
+  exit 0
+fi
+
+# `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2` builds a binary that panics at
+# start ("Invalid build/version/version.txt file content"): the module zip ships an empty
+# build/version/version.txt, which FerretDB's own build fills in (bin/task gen-version). So we
+# fetch the same module version through the Go module proxy, write that one file, and build
+# cmd/ferretdb from it. See docs/services.md.
+say "building ferretdb $FERRETDB_VERSION (about a minute the first time)"
+src_dir="$(go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+if [ -z "$src_dir" ] || [ ! -d "$src_dir" ]; then
+  echo "install-services: could not download github.com/FerretDB/FerretDB@$FERRETDB_VERSION from the Go module proxy" >&2
+  exit 1
+fi
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cp -r "$src_dir" "$work/ferretdb"
+chmod -R u+w "$work/ferretdb"
+echo "$FERRETDB_VERSION" > "$work/ferretdb/build/version/version.txt"
+mkdir -p "$GOBIN_DIR"
+(cd "$work/ferretdb" && go build -o "$FERRETDB" ./cmd/ferretdb)
+"$FERRETDB" --version | head -1 | sed 's/^/[install] ferretdb /'

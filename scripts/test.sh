@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# `npm test`: installs what the tests need, then lint, type-check and every test. The test run
+# starts its own Redis and FerretDB on free loopback ports and stops exactly those processes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export NEXT_TELEMETRY_DISABLED=1
+bash scripts/ensure-deps.sh
+bash scripts/install-services.sh nginx
+echo "[test] building @collabflow/shared"
+npm run build -w @collabflow/shared --silent
+echo "[test] lint"
+npm run lint --silent
+echo "[test] type-check"
+npm run typecheck --silent
+echo "[test] vitest"
+npx vitest run
