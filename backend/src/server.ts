@@ -7,10 +7,12 @@ import { EventBus } from './core/event-bus.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { connectMongo, disconnectMongo } from './core/mongo.js';
 import { createLimiter } from './core/rate-limit.js';
-import { createRedis, type ManagedRedis } from './core/redis.js';
+import { RedisConnections } from './core/redis.js';
 import { createApp } from './app.js';
 import { createMetrics } from './ops/metrics.js';
 import { readiness } from './ops/health.js';
+import { createRealtime, type Realtime } from './realtime/socket-server.js';
+import { sseRoutes } from './realtime/sse.js';
 
 // Models register themselves with mongoose on import; import all so their indexes are built.
 import './auth/user.model.js';
@@ -26,6 +28,7 @@ export interface CollabServer {
   readonly httpServer: HttpServer;
   readonly ctx: ServiceContext;
   readonly instanceId: string;
+  readonly realtime: Realtime;
   /** Resolves with the bound port (pass 0 for a free one). */
   listen(port?: number, host?: string): Promise<number>;
   /** Stops accepting, closes connections, Redis and MongoDB. Safe to call twice. */
@@ -38,9 +41,11 @@ export async function createCollabServer(config: Config, logger?: Logger): Promi
   const log = logger ?? createLogger(config.LOG_LEVEL, instanceId);
   await connectMongo(config.MONGODB_URI, log);
 
-  let limiterRedis: ManagedRedis | undefined;
+  let redis: RedisConnections | undefined;
+  let limiterClient;
   if (config.REDIS_URL) {
-    limiterRedis = createRedis(config.REDIS_URL, 'rate-limit', log, {
+    redis = new RedisConnections(config.REDIS_URL, log);
+    limiterClient = redis.create('rate-limit', {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
     });
@@ -65,28 +70,27 @@ export async function createCollabServer(config: Config, logger?: Logger): Promi
         'api',
         config.RATE_LIMIT_API_POINTS,
         config.RATE_LIMIT_API_WINDOW,
-        limiterRedis?.client,
+        limiterClient,
       ),
       loginEmail: createLimiter(
         'login-email',
         config.RATE_LIMIT_LOGIN_PER_EMAIL,
         window,
-        limiterRedis?.client,
+        limiterClient,
       ),
-      loginIp: createLimiter(
-        'login-ip',
-        config.RATE_LIMIT_LOGIN_PER_IP,
-        window,
-        limiterRedis?.client,
-      ),
+      loginIp: createLimiter('login-ip', config.RATE_LIMIT_LOGIN_PER_IP, window, limiterClient),
     },
   };
 
+  // The HTTP server exists first: Socket.IO attaches to it, the Express app handles its requests.
+  const httpServer = createServer();
+  const realtime = createRealtime({ ctx, httpServer, metrics, instanceId, redis });
   const app = createApp(ctx, {
     metrics,
-    readiness: () => readiness(() => (limiterRedis ? limiterRedis.state() : 'disabled')),
+    readiness: () => readiness(() => (redis ? redis.state() : 'disabled')),
+    apiRouters: [sseRoutes(realtime)],
   });
-  const httpServer = createServer(app);
+  httpServer.on('request', app);
 
   let closing: Promise<void> | undefined;
   return {
@@ -94,6 +98,7 @@ export async function createCollabServer(config: Config, logger?: Logger): Promi
     httpServer,
     ctx,
     instanceId,
+    realtime,
     listen(port = config.PORT, host = config.HOST) {
       return new Promise((resolve, reject) => {
         httpServer.once('error', reject);
@@ -106,11 +111,16 @@ export async function createCollabServer(config: Config, logger?: Logger): Promi
     },
     close() {
       closing ??= (async () => {
-        await new Promise<void>((resolve) => {
+        // Stop accepting, say goodbye to sockets (they reconnect to another replica), remove this
+        // replica's presence, then close Redis and MongoDB.
+        const stopped = new Promise<void>((resolve) => {
+          if (!httpServer.listening) return resolve();
           httpServer.close(() => resolve());
-          httpServer.closeAllConnections();
         });
-        if (limiterRedis) limiterRedis.client.disconnect();
+        await realtime.shutdown();
+        httpServer.closeAllConnections();
+        await stopped;
+        await redis?.close();
         await disconnectMongo();
       })();
       return closing;

@@ -81,6 +81,8 @@ export interface MessageDTO {
   sender: PublicUserDTO;
   edited: boolean;
   deleted: boolean;
+  /** The project seq of the message's creation: history and live events share this order. */
+  seq: number;
   clientId?: string;
   createdAt: string;
   updatedAt: string;

@@ -3,6 +3,7 @@ import type { Types } from 'mongoose';
 import { loginBody, registerBody, type UserDTO } from '@collabflow/shared';
 import type { ServiceContext } from '../core/context.js';
 import { errors, parse } from '../core/errors.js';
+import { claim } from '../core/claims.js';
 import { dummyHash, hashPassword, verifyPassword } from './password.js';
 import { RefreshToken } from './refresh-token.model.js';
 import { hashRefreshToken, newRefreshToken, signAccessToken } from './tokens.js';
@@ -104,19 +105,19 @@ export async function refresh(
     throw errors.unauthorized('refresh token expired; log in again');
   const user = await User.findById(stored.userId).lean();
   if (!user) throw errors.unauthorized('account no longer exists');
-  const next = await issueRefreshToken(ctx, user._id, stored.family);
-  const revoked = await RefreshToken.updateOne(
-    { _id: stored._id, revokedAt: null },
-    { $set: { revokedAt: new Date(), replacedBy: next.hash } },
-  );
-  if (revoked.modifiedCount === 0) {
-    // A concurrent refresh won the race with the same token.
+  // One rotation per token, even for concurrent requests (an atomic claim, see core/claims.ts).
+  if (!(await claim(`refresh:${stored._id.toString()}`, 1))) {
     await RefreshToken.updateMany(
       { family: stored.family, revokedAt: null },
       { $set: { revokedAt: new Date() } },
     );
     throw errors.unauthorized('refresh token was already used; log in again');
   }
+  const next = await issueRefreshToken(ctx, user._id, stored.family);
+  await RefreshToken.updateOne(
+    { _id: stored._id },
+    { $set: { revokedAt: new Date(), replacedBy: next.hash } },
+  );
   return {
     user: toUserDTO(user),
     token: signAccessToken(user._id.toString(), ctx.config.JWT_SECRET, ctx.config.JWT_ACCESS_TTL),

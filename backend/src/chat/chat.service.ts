@@ -10,7 +10,7 @@ import {
 import type { ServiceContext } from '../core/context.js';
 import { AppError, errors, parse } from '../core/errors.js';
 import { NEEDS, requireProject, toObjectId } from '../projects/access.js';
-import { publishEvent } from '../projects/events.js';
+import { publishEvent, reserveSeq } from '../projects/events.js';
 import { User, toPublicUser } from '../auth/user.model.js';
 import { Channel, toChannelDTO, type ChannelDoc } from './channel.model.js';
 import { Message, type MessageDoc } from './message.model.js';
@@ -35,6 +35,7 @@ async function toMessageDTOs(messages: MessageDoc[]): Promise<MessageDTO[]> {
       sender: byId.get(m.senderId.toString()) ?? { id: m.senderId.toString(), ...DELETED_USER },
       edited: m.edited,
       deleted: m.deleted,
+      seq: m.seq,
       createdAt: m.createdAt.toISOString(),
       updatedAt: m.updatedAt.toISOString(),
     };
@@ -93,7 +94,10 @@ export async function createChannel(
   return dto;
 }
 
-/** Newest first. `nextCursor` is the id to pass as `before` for the next (older) page, or null. */
+/**
+ * Newest first, in seq order (the order every client shows). `nextCursor` is an opaque cursor to
+ * pass as `before` for the next (older) page, or null at the start of the channel.
+ */
 export async function listMessages(
   userId: string,
   channelId: string,
@@ -103,17 +107,18 @@ export async function listMessages(
   const q = parse(listMessagesQuery, query, 'query');
   const filter: Record<string, unknown> = { channelId: channel._id };
   if (q.before !== undefined) {
-    if (!/^[a-f0-9]{24}$/i.test(q.before))
+    if (!/^\d{1,15}$/.test(q.before))
       throw errors.validation('invalid query: before: not a cursor from this API');
-    filter._id = { $lt: new Types.ObjectId(q.before) };
+    filter.seq = { $lt: Number(q.before) };
   }
   const page = await Message.find(filter)
-    .sort({ _id: -1 })
+    .sort({ seq: -1 })
     .limit(q.limit + 1)
     .lean<MessageDoc[]>();
   const hasMore = page.length > q.limit;
   const messages = await toMessageDTOs(page.slice(0, q.limit));
-  return { messages, nextCursor: hasMore ? (messages[messages.length - 1]?.id ?? null) : null };
+  const oldest = page[Math.min(page.length, q.limit) - 1];
+  return { messages, nextCursor: hasMore && oldest ? String(oldest.seq) : null };
 }
 
 export async function postMessage(
@@ -125,7 +130,11 @@ export async function postMessage(
 ): Promise<Mutation<MessageDTO>> {
   const channel = await loadChannel(channelId, userId, NEEDS.write);
   const input = parse(postMessageBody, body, 'message');
+  const projectId = channel.projectId.toString();
+  // The seq is taken first and stored with the message, so history and live events agree on order.
+  const seq = await reserveSeq(projectId);
   const doc = await Message.create({
+    seq,
     channelId: channel._id,
     projectId: channel.projectId,
     senderId: new Types.ObjectId(userId),
@@ -137,10 +146,11 @@ export async function postMessage(
   const event = await publishEvent(
     ctx,
     'chat:newMessage',
-    channel.projectId.toString(),
+    projectId,
     userId,
     message,
     clientId,
+    seq,
   );
   return { result: message, event };
 }

@@ -10,6 +10,8 @@ export interface MessageDoc {
   edited: boolean;
   deleted: boolean;
   clientId: string | null;
+  /** The project seq of the chat:newMessage event: the one order every client shows. */
+  seq: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -23,11 +25,12 @@ const messageSchema = new Schema<MessageDoc>(
     edited: { type: Boolean, default: false },
     deleted: { type: Boolean, default: false },
     clientId: { type: String, default: null },
+    seq: { type: Number, required: true },
   },
   { timestamps: true },
 );
-// History pages: newest first within a channel, cursor on _id.
-messageSchema.index({ channelId: 1, _id: -1 });
+// History pages: newest first within a channel, in seq order, cursor on seq.
+messageSchema.index({ channelId: 1, seq: -1 });
 // Cascade delete with the project.
 messageSchema.index({ projectId: 1 });
 

@@ -58,6 +58,18 @@ export function parse<S extends z.ZodType>(
   return result.data;
 }
 
+/**
+ * A unique-index violation. MongoDB (and FerretDB on inserts) report code 11000; FerretDB 1.x's
+ * SQLite handler reports a violation caused by an update or findAndModify as an InternalError
+ * (code 1) whose message names the failed UNIQUE constraint.
+ */
+export function isDuplicateKeyError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const { code, message } = err as { code?: unknown; message?: unknown };
+  if (code === 11000) return true;
+  return typeof message === 'string' && /UNIQUE constraint failed/.test(message);
+}
+
 interface MongoLikeError {
   name?: string;
   code?: number;
@@ -116,7 +128,7 @@ export function toErrorResponse(
       unexpected: false,
     };
   }
-  if (e.code === 11000) {
+  if (isDuplicateKeyError(err)) {
     return {
       status: 409,
       body: { code: 'conflict', message: 'that already exists' },

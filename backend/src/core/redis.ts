@@ -3,43 +3,108 @@ import type { Logger } from './logger.js';
 
 export type RedisState = 'connecting' | 'up' | 'down';
 
-export interface ManagedRedis {
-  client: Redis;
-  state(): RedisState;
+/** Bounded exponential back-off: 100 ms, 200 ms, … capped at 2 s, forever. */
+export const retryStrategy = (attempt: number): number =>
+  Math.min(100 * 2 ** Math.min(attempt - 1, 5), 2000);
+
+/**
+ * The Redis connections of one replica (adapter publisher and subscriber, data client). Each
+ * client has its own error listener and back-off; the group logs one line when Redis goes away
+ * and one when every client is back, never a line per failed attempt.
+ */
+export class RedisConnections {
+  readonly #clients = new Map<string, { client: Redis; state: RedisState }>();
+  #state: RedisState = 'connecting';
+  readonly #log: Logger;
+
+  constructor(
+    private readonly url: string,
+    logger: Logger,
+  ) {
+    this.#log = logger.child({ component: 'redis' });
+  }
+
+  /** A new connection (`rediss://` means TLS). */
+  create(role: string, overrides: RedisOptions = {}): Redis {
+    const client = new Redis(this.url, {
+      connectionName: `collabflow-${role}`,
+      retryStrategy,
+      ...overrides,
+    });
+    this.#watch(role, client);
+    return client;
+  }
+
+  /** A second connection with the same address and TLS options (a subscriber cannot publish). */
+  duplicate(source: Redis, role: string, overrides: RedisOptions = {}): Redis {
+    const client = source.duplicate({ connectionName: `collabflow-${role}`, ...overrides });
+    this.#watch(role, client);
+    return client;
+  }
+
+  #watch(role: string, client: Redis) {
+    const entry = { client, state: 'connecting' as RedisState };
+    this.#clients.set(role, entry);
+    const set = (state: RedisState, reason?: string) => {
+      entry.state = state;
+      this.#update(reason);
+    };
+    client.on('ready', () => set('up'));
+    client.on('error', (err: Error) => set('down', err.message));
+    client.on('close', () => {
+      if (entry.state === 'up') set('down', 'connection closed');
+    });
+  }
+
+  #update(reason?: string) {
+    const states = [...this.#clients.values()].map((c) => c.state);
+    const next: RedisState = states.every((s) => s === 'up')
+      ? 'up'
+      : states.some((s) => s === 'down')
+        ? 'down'
+        : 'connecting';
+    if (next === this.#state || next === 'connecting') return;
+    const prev = this.#state;
+    this.#state = next;
+    if (next === 'up') this.#log.info({ from: prev }, 'redis up: cross-replica delivery active');
+    else
+      this.#log.warn(
+        { from: prev, reason },
+        'redis down: serving local clients only, reconnecting in the background',
+      );
+  }
+
+  state(): RedisState {
+    return this.#state;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      [...this.#clients.values()].map(async ({ client }) => {
+        client.removeAllListeners('error');
+        client.on('error', () => undefined);
+        try {
+          await Promise.race([client.quit(), new Promise((r) => setTimeout(r, 500))]);
+        } catch {
+          /* already closed */
+        }
+        client.disconnect();
+      }),
+    );
+  }
 }
 
 /**
- * One ioredis client with its own error listener, bounded reconnect back-off and one log line per
- * state change (never a line per failed attempt). `rediss://` URLs use TLS.
+ * Makes `publish` never reject: while Redis is away a publish is dropped (and counted) instead of
+ * surfacing as an unhandled rejection in code that does not await it (the Socket.IO adapter).
+ * Clients recover what they missed from the event log by `seq`.
  */
-export function createRedis(
-  url: string,
-  role: string,
-  logger: Logger,
-  overrides: RedisOptions = {},
-): ManagedRedis {
-  let state: RedisState = 'connecting';
-  const log = logger.child({ redis: role });
-  const client = new Redis(url, {
-    lazyConnect: false,
-    connectionName: `collabflow:${role}`,
-    retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 6), 3000),
-    reconnectOnError: () => false,
-    ...overrides,
-  });
-  const transition = (next: RedisState, detail?: string) => {
-    if (next === state) return;
-    const prev = state;
-    state = next;
-    if (next === 'up') log.info({ from: prev }, 'redis connection up');
-    else
-      log.warn({ from: prev, reason: detail }, 'redis connection down; retrying in the background');
-  };
-  client.on('ready', () => transition('up'));
-  client.on('error', (err: Error) => transition('down', err.message));
-  client.on('end', () => transition('down', 'connection ended'));
-  client.on('close', () => {
-    if (state === 'up') transition('down', 'connection closed');
-  });
-  return { client, state: () => state };
+export function dropPublishesWhileDown(client: Redis, onDrop: () => void): void {
+  const publish = client.publish.bind(client);
+  const safe = (channel: string | Buffer, message: string | Buffer): Promise<number> =>
+    publish(channel, message).catch(() => {
+      onDrop();
+      return 0;
+    });
+  client.publish = safe as typeof client.publish;
 }

@@ -5,11 +5,24 @@ import type {
   DomainEventType,
 } from '@collabflow/shared';
 import type { ServiceContext } from '../core/context.js';
-import { Project } from './project.model.js';
+import { lastClaimed, nextInSequence } from '../core/claims.js';
+
+export const seqKey = (projectId: string) => `seq:${projectId}`;
+
+/** Takes the project's next seq ahead of persisting, for records that store their seq (messages). */
+export async function reserveSeq(projectId: string): Promise<number> {
+  return nextInSequence(seqKey(projectId));
+}
+
+/** The project's current seq: the last one handed out. */
+export async function currentSeq(projectId: string): Promise<number> {
+  return lastClaimed(seqKey(projectId));
+}
 
 /**
- * Takes the project's next `seq` (atomic `$inc`), wraps the change in the one event shape and
- * publishes it on the in-process bus. Called by services right after the change is persisted.
+ * Takes the project's next `seq` (an atomic claim, see core/claims.ts), wraps the change in the
+ * one event shape and publishes it on the in-process bus. Called by services right after the
+ * change is persisted.
  */
 export async function publishEvent<T extends DomainEventType>(
   ctx: ServiceContext,
@@ -18,14 +31,9 @@ export async function publishEvent<T extends DomainEventType>(
   actor: string,
   data: DomainEventData[T],
   clientId?: string,
+  reservedSeq?: number,
 ): Promise<DomainEvent<T>> {
-  const updated = await Project.findOneAndUpdate(
-    { _id: projectId },
-    { $inc: { seq: 1 } },
-    // No projection: FerretDB 1.x findAndModify does not implement `fields`.
-    { new: true },
-  ).lean();
-  const seq = updated?.seq ?? 0;
+  const seq = reservedSeq ?? (await reserveSeq(projectId));
   const event: DomainEvent<T> = { type, projectId, seq, at: new Date().toISOString(), actor, data };
   if (clientId !== undefined) event.clientId = clientId;
   ctx.bus.publish(event as unknown as AnyDomainEvent);

@@ -7,7 +7,7 @@ export interface ProjectDoc {
   description: string;
   workspaceId: Types.ObjectId | null;
   ownerId: Types.ObjectId;
-  /** Per-project event counter, incremented with `$inc` each time a change is persisted. */
+  /** Filled in from the project's seq counter (core/claims.ts) when the project is read. */
   seq: number;
   createdAt: Date;
   updatedAt: Date;

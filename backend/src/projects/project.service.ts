@@ -16,7 +16,8 @@ import { Channel } from '../chat/channel.model.js';
 import { Message } from '../chat/message.model.js';
 import { Task } from '../tasks/task.model.js';
 import { NEEDS, requireProject, toObjectId } from './access.js';
-import { publishEvent } from './events.js';
+import { currentSeq, publishEvent, seqKey } from './events.js';
+import { forgetAll } from '../core/claims.js';
 import { Member, Project, toProjectDTO, type MemberDoc } from './project.model.js';
 
 export async function listProjects(userId: string): Promise<ProjectDTO[]> {
@@ -26,7 +27,10 @@ export async function listProjects(userId: string): Promise<ProjectDTO[]> {
   const projects = await Project.find({ _id: { $in: memberships.map((m) => m.projectId) } })
     .sort({ createdAt: 1 })
     .lean();
-  return projects.map((p) => toProjectDTO(p, roles.get(p._id.toString())));
+  const seqs = await Promise.all(projects.map((p) => currentSeq(p._id.toString())));
+  return projects.map((p, i) =>
+    toProjectDTO({ ...p, seq: seqs[i] ?? 0 }, roles.get(p._id.toString())),
+  );
 }
 
 export async function createProject(
@@ -56,7 +60,7 @@ export async function createProject(
 
 export async function getProject(userId: string, projectId: string): Promise<ProjectDTO> {
   const { project, role } = await requireProject(projectId, userId, NEEDS.read);
-  return toProjectDTO(project, role);
+  return toProjectDTO({ ...project, seq: await currentSeq(projectId) }, role);
 }
 
 export async function updateProject(
@@ -95,6 +99,7 @@ export async function deleteProject(
   ]);
   await Member.deleteMany({ projectId: pid });
   await Project.deleteOne({ _id: pid });
+  await forgetAll(seqKey(projectId));
   ctx.logger.info({ projectId, userId }, 'project deleted');
 }
 

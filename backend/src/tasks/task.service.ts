@@ -10,7 +10,8 @@ import {
   TASK_STATUSES,
 } from '@collabflow/shared';
 import type { ServiceContext } from '../core/context.js';
-import { AppError, errors, parse } from '../core/errors.js';
+import { AppError, errors, isDuplicateKeyError, parse } from '../core/errors.js';
+import { Claim, claim, forgetAll, forgetBelow } from '../core/claims.js';
 import { NEEDS, requireProject, toObjectId } from '../projects/access.js';
 import { publishEvent } from '../projects/events.js';
 import { Member } from '../projects/project.model.js';
@@ -26,7 +27,7 @@ export interface Mutation<T> {
 }
 
 function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
+  return isDuplicateKeyError(err);
 }
 
 /** Loads a task and checks the caller's role in its project; 404 for tasks the caller cannot see. */
@@ -149,14 +150,7 @@ export async function updateTask(
   if (fields.assignee !== undefined)
     set.assignee = fields.assignee ? new Types.ObjectId(fields.assignee) : null;
   if (fields.dueDate !== undefined) set.dueDate = fields.dueDate ? new Date(fields.dueDate) : null;
-  const filter: Record<string, unknown> = { _id: current._id };
-  if (version !== undefined) filter.version = version;
-  const updated = await Task.findOneAndUpdate(
-    filter,
-    { $set: set, $inc: { version: 1 } },
-    { new: true },
-  ).lean<TaskDoc>();
-  if (!updated) throw await conflictOrGone(current._id);
+  const { after: updated } = await versionedWrite(current._id, version, async () => set);
   const task = toTaskDTO(updated);
   const event = await publishEvent(
     ctx,
@@ -187,53 +181,86 @@ export async function moveTask(
   opts: { projectId?: string; clientId?: string } = {},
 ): Promise<Mutation<TaskDTO>> {
   const input = parse(moveTaskBody, body, 'move');
-  let task = await loadTask(taskId, userId, NEEDS.write, opts.projectId);
-  if (input.version !== undefined && input.version !== task.version)
-    throw await conflictOrGone(task._id);
-  const fromStatus = task.status;
+  const task = await loadTask(taskId, userId, NEEDS.write, opts.projectId);
   const projectId = task.projectId.toString();
+  const { before, after: moved } = await versionedWrite(task._id, input.version, async (cur) => ({
+    status: input.status,
+    position: await targetPosition(cur, input),
+  }));
+  const newIndex = await Task.countDocuments({
+    projectId: moved.projectId,
+    status: moved.status,
+    position: { $lt: moved.position },
+  });
+  const dto = toTaskDTO(moved);
+  const event = await publishEvent(
+    ctx,
+    'task:moved',
+    projectId,
+    userId,
+    {
+      taskId: dto.id,
+      fromStatus: before.status,
+      toStatus: moved.status,
+      newIndex,
+      task: dto,
+      movedBy: userId,
+    },
+    opts.clientId,
+  );
+  return { result: dto, event };
+}
+
+const STALE_CLAIM_MS = 10_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Writes the next version of a task. The version number is claimed first (core/claims.ts), so of
+ * two concurrent writers exactly one gets it, even on FerretDB where update is not isolated. With
+ * `expected`, a task that is not at that version (or is being written) answers 409
+ * `version_conflict` with the current task; without it, the write retries on the fresh task.
+ */
+async function versionedWrite(
+  id: Types.ObjectId,
+  expected: number | undefined,
+  build: (current: TaskDoc) => Promise<Record<string, unknown>>,
+): Promise<{ before: TaskDoc; after: TaskDoc }> {
+  const key = `task:${id.toString()}`;
   for (let attempt = 1; ; attempt++) {
-    const position = await targetPosition(task, input);
+    const current = await Task.findById(id).lean<TaskDoc>();
+    if (!current) throw errors.notFound('task');
+    if (expected !== undefined && current.version !== expected) throw await conflictOrGone(id);
+    const set = await build(current);
+    const next = current.version + 1;
+    if (!(await claim(key, next))) {
+      await releaseIfStale(key, next, current);
+      if (expected !== undefined || attempt >= MAX_ATTEMPTS) throw await conflictOrGone(id);
+      await sleep(5 + Math.random() * 20 * attempt);
+      continue;
+    }
     try {
-      const moved = await Task.findOneAndUpdate(
-        { _id: task._id, version: task.version },
-        { $set: { status: input.status, position }, $inc: { version: 1 } },
+      const after = await Task.findOneAndUpdate(
+        { _id: id },
+        { $set: { ...set, version: next } },
         { new: true },
       ).lean<TaskDoc>();
-      if (moved) {
-        const newIndex = await Task.countDocuments({
-          projectId: moved.projectId,
-          status: moved.status,
-          position: { $lt: moved.position },
-        });
-        const dto = toTaskDTO(moved);
-        const event = await publishEvent(
-          ctx,
-          'task:moved',
-          projectId,
-          userId,
-          {
-            taskId: dto.id,
-            fromStatus,
-            toStatus: moved.status,
-            newIndex,
-            task: dto,
-            movedBy: userId,
-          },
-          opts.clientId,
-        );
-        return { result: dto, event };
-      }
-      // Someone changed the task between our read and write.
-      if (input.version !== undefined || attempt >= MAX_ATTEMPTS)
-        throw await conflictOrGone(task._id);
+      if (!after) throw errors.notFound('task');
+      void forgetBelow(key, next).catch(() => undefined);
+      return { before: current, after };
     } catch (err) {
+      // Give the version back: the write did not happen (a position taken meanwhile, or gone).
+      await Claim.deleteOne({ k: key, n: next });
       if (!isDuplicateKey(err) || attempt >= MAX_ATTEMPTS) throw err;
     }
-    const fresh = await Task.findById(task._id).lean<TaskDoc>();
-    if (!fresh) throw errors.notFound('task');
-    task = fresh;
   }
+}
+
+/** A claim left by a writer that died between claiming and writing is released after a while. */
+async function releaseIfStale(key: string, n: number, current: TaskDoc): Promise<void> {
+  const stuck = await Claim.findOne({ k: key, n }).lean();
+  if (!stuck || current.version !== n - 1) return;
+  const age = Date.now() - (stuck._id as Types.ObjectId).getTimestamp().getTime();
+  if (age > STALE_CLAIM_MS) await Claim.deleteOne({ _id: stuck._id });
 }
 
 /** The fractional index for the move, from the named neighbours, an index, or the column's end. */
@@ -262,6 +289,12 @@ async function targetPosition(
     if (ai !== undefined && bi !== undefined && ai >= bi) {
       throw errors.validation('invalid move: afterId must come before beforeId in the column');
     }
+    // Other tasks between the two named neighbours: no position is next to both of them.
+    if (ai !== undefined && bi !== undefined && bi !== ai + 1) {
+      throw errors.validation(
+        'invalid move: afterId and beforeId must be next to each other in the column',
+      );
+    }
     after =
       ai !== undefined ? positions[ai]! : bi !== undefined ? (positions[bi - 1] ?? null) : null;
     before =
@@ -284,6 +317,7 @@ export async function deleteTask(
   const task = await loadTask(taskId, userId, NEEDS.write, opts.projectId);
   const res = await Task.deleteOne({ _id: task._id });
   if (res.deletedCount === 0) throw errors.notFound('task');
+  void forgetAll(`task:${taskId}`).catch(() => undefined);
   const event = await publishEvent(
     ctx,
     'task:deleted',

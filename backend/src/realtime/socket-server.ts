@@ -1,0 +1,557 @@
+import { EventEmitter } from 'node:events';
+import type { Server as HttpServer } from 'node:http';
+import { Server, type Socket } from 'socket.io';
+import { createAdapter } from '@socket.io/redis-adapter';
+import type { Redis } from 'ioredis';
+import { Types } from 'mongoose';
+import {
+  SOCKET_ERROR_CODES,
+  channelIdPayload,
+  chatMessagePayload,
+  chatTypingPayload,
+  joinProjectPayload,
+  projectIdPayload,
+  rooms,
+  taskCreatePayload,
+  taskDeletePayload,
+  taskMovePayload,
+  taskUpdatePayload,
+  type AnyDomainEvent,
+  type ClientToServerEvents,
+  type ErrorInfo,
+  type PublicUserDTO,
+  type ServerToClientEvents,
+} from '@collabflow/shared';
+import type { ServiceContext } from '../core/context.js';
+import { AppError, parse, toErrorResponse } from '../core/errors.js';
+import { createLimiter, type Limiter } from '../core/rate-limit.js';
+import { dropPublishesWhileDown, type RedisConnections } from '../core/redis.js';
+import type { Metrics } from '../ops/metrics.js';
+import { verifyAccessToken } from '../auth/tokens.js';
+import { User, toPublicUser } from '../auth/user.model.js';
+import { NEEDS, requireProject } from '../projects/access.js';
+import { currentSeq } from '../projects/events.js';
+import * as tasks from '../tasks/task.service.js';
+import * as chat from '../chat/chat.service.js';
+import { MemoryEventLog, RedisEventLog, type EventLog } from './event-log.js';
+import {
+  MemoryPresence,
+  RedisPresence,
+  type Presence,
+  type PresenceChange,
+  type PresenceEntry,
+} from './presence.js';
+import { TypingTracker } from './typing.js';
+
+interface InterServerEvents {
+  'domain-event': (event: AnyDomainEvent) => void;
+}
+
+interface SocketData {
+  userId: string;
+  user: PublicUserDTO;
+  tokenExp: number;
+}
+
+type IO = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+type ClientSocket = Socket<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  InterServerEvents,
+  SocketData
+>;
+
+const TYPING_TTL_MS = 5000;
+
+export interface RealtimeOptions {
+  ctx: ServiceContext;
+  httpServer: HttpServer;
+  metrics: Metrics;
+  instanceId: string;
+  /** With Redis: the Socket.IO Redis adapter, Redis presence and event log. Without: in memory. */
+  redis?: RedisConnections;
+}
+
+export interface Realtime {
+  readonly io: IO;
+  readonly presence: Presence;
+  readonly eventLog: EventLog;
+  /** Every domain event of a project, from this replica and (with Redis) from the others. */
+  subscribe(projectId: string, handler: (event: AnyDomainEvent) => void): () => void;
+  /** Current project seq and what the log still has after `sinceSeq` (null: reload the snapshot). */
+  replay(
+    projectId: string,
+    sinceSeq: number,
+  ): Promise<{ seq: number; events: AnyDomainEvent[] | null }>;
+  /** Says goodbye to this replica's clients and removes its presence; then closes Socket.IO. */
+  shutdown(): Promise<void>;
+}
+
+export function createRealtime(opts: RealtimeOptions): Realtime {
+  const { ctx, httpServer, metrics, instanceId, redis } = opts;
+  const { config, logger, bus } = ctx;
+  const log = logger.child({ component: 'realtime' });
+  const expose = config.NODE_ENV !== 'production';
+
+  const io: IO = new Server(httpServer, {
+    path: '/socket.io',
+    maxHttpBufferSize: config.SOCKET_MAX_PAYLOAD,
+    cors: { origin: config.CORS_ORIGINS, credentials: true },
+    pingInterval: 10_000,
+    pingTimeout: 5_000,
+  });
+
+  let data: Redis | undefined;
+  let presence: Presence;
+  let eventLog: EventLog;
+  if (redis) {
+    const pub = redis.create('adapter-pub', { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    dropPublishesWhileDown(pub, () =>
+      metrics.socketEvents.inc({ event: 'redis-publish', outcome: 'dropped' }),
+    );
+    // The subscriber keeps its commands queued while disconnected and resubscribes on reconnect.
+    const sub = redis.duplicate(pub, 'adapter-sub', {
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+    });
+    io.adapter(createAdapter(pub, sub, { key: 'collabflow:socket.io', requestsTimeout: 3000 }));
+    data = redis.create('realtime-data', { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    presence = new RedisPresence(data, config.PRESENCE_TTL);
+    eventLog = new RedisEventLog(data, config.EVENT_LOG_SIZE);
+  } else {
+    presence = new MemoryPresence(config.PRESENCE_TTL);
+    eventLog = new MemoryEventLog(config.EVENT_LOG_SIZE);
+  }
+
+  // ---------- domain events: log, broadcast to the project room, feed SSE ----------
+  const feed = new EventEmitter();
+  feed.setMaxListeners(0);
+  const toFeed = (event: AnyDomainEvent) => feed.emit(event.projectId, event);
+
+  function broadcast(event: AnyDomainEvent) {
+    const room = rooms.project(event.projectId);
+    const payload = {
+      ...event.data,
+      projectId: event.projectId,
+      seq: event.seq,
+      at: event.at,
+      actor: event.actor,
+    };
+    if (event.clientId !== undefined) Object.assign(payload, { clientId: event.clientId });
+    io.to(room).emit(event.type, payload as never);
+    switch (event.type) {
+      case 'member:added':
+        io.to(rooms.user(event.data.member.userId)).emit('notification', {
+          kind: 'project:added',
+          message: `You were added to a project as ${event.data.member.role}`,
+          projectId: event.projectId,
+        });
+        break;
+      case 'member:removed':
+        io.in(rooms.user(event.data.userId)).socketsLeave(room);
+        break;
+      case 'project:deleted':
+        io.in(room).socketsLeave(room);
+        break;
+      case 'task:created':
+      case 'task:updated': {
+        const task = event.data.task;
+        const assigned = event.type === 'task:created' || 'assignee' in event.data.updates;
+        if (assigned && task.assignee && task.assignee !== event.actor) {
+          io.to(rooms.user(task.assignee)).emit('notification', {
+            kind: 'task:assigned',
+            message: `You were assigned "${task.title}"`,
+            projectId: event.projectId,
+            data: { taskId: task.id },
+          });
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  bus.subscribe((event) => {
+    eventLog
+      .append(event)
+      .catch(() => metrics.socketEvents.inc({ event: 'event-log', outcome: 'dropped' }));
+    broadcast(event);
+    toFeed(event);
+    if (redis) io.serverSideEmit('domain-event', event);
+  });
+  io.on('domain-event', (event) => toFeed(event));
+
+  // ---------- presence ----------
+  /** This replica's live presence entries, by socket id. */
+  const local = new Map<string, Map<string, PresenceEntry>>();
+
+  async function usersOnline(
+    projectId: string,
+    fallback: PublicUserDTO[],
+  ): Promise<PublicUserDTO[]> {
+    let ids: string[];
+    try {
+      ids = await presence.online(projectId);
+    } catch {
+      return fallback; // Redis away: we only know ourselves
+    }
+    if (ids.length === 0) return [];
+    const users = await User.find(
+      { _id: { $in: ids.map((id) => new Types.ObjectId(id)) } },
+      { name: 1, avatarColor: 1 },
+    ).lean();
+    return users.map(toPublicUser);
+  }
+
+  async function announceJoined(changes: PresenceChange[]) {
+    for (const c of changes) {
+      const user = await User.findById(c.userId, { name: 1, avatarColor: 1 }).lean();
+      io.to(rooms.project(c.projectId)).emit('user:joined', {
+        projectId: c.projectId,
+        userId: c.userId,
+        ...(user ? { user: toPublicUser(user) } : {}),
+      });
+    }
+  }
+
+  function announceLeft(changes: PresenceChange[]) {
+    for (const c of changes)
+      io.to(rooms.project(c.projectId)).emit('user:left', {
+        projectId: c.projectId,
+        userId: c.userId,
+      });
+  }
+
+  async function joinPresence(socket: ClientSocket, projectId: string): Promise<void> {
+    const entry: PresenceEntry = {
+      projectId,
+      userId: socket.data.userId,
+      connId: `${instanceId}/${socket.id}`,
+    };
+    let entries = local.get(socket.id);
+    if (!entries) local.set(socket.id, (entries = new Map()));
+    entries.set(projectId, entry);
+    const first = await presence.join(entry).catch(() => false);
+    if (first) {
+      io.to(rooms.project(projectId)).emit('user:joined', {
+        projectId,
+        userId: entry.userId,
+        user: socket.data.user,
+      });
+    }
+  }
+
+  async function leavePresence(socketId: string, projectId: string): Promise<void> {
+    const entry = local.get(socketId)?.get(projectId);
+    if (!entry) return;
+    local.get(socketId)?.delete(projectId);
+    if (local.get(socketId)?.size === 0) local.delete(socketId);
+    const last = await presence.leave(entry).catch(() => false);
+    if (last) announceLeft([{ projectId, userId: entry.userId }]);
+  }
+
+  let ticking = false;
+  const heartbeat = setInterval(() => {
+    if (ticking) return;
+    ticking = true;
+    void (async () => {
+      try {
+        const entries = [...local.values()].flatMap((m) => [...m.values()]);
+        await announceJoined(await presence.heartbeat(entries));
+        announceLeft(await presence.reap());
+      } catch {
+        // Redis away: the next tick tries again; the connection group has logged the outage.
+      } finally {
+        ticking = false;
+      }
+    })();
+  }, config.PRESENCE_HEARTBEAT);
+  heartbeat.unref();
+
+  // ---------- typing ----------
+  const typingSockets = new Map<string, ClientSocket>();
+  const typing = new TypingTracker(TYPING_TTL_MS, (socketId, channelId) => {
+    const socket = typingSockets.get(socketId);
+    if (socket) emitTyping(socket, channelId, false);
+  });
+  function emitTyping(socket: ClientSocket, channelId: string, isTyping: boolean) {
+    socket.to(rooms.channel(channelId)).volatile.emit('chat:userTyping', {
+      channelId,
+      userId: socket.data.userId,
+      user: socket.data.user,
+      isTyping,
+    });
+  }
+
+  // ---------- handshake ----------
+  io.use(async (socket, next) => {
+    const auth: unknown = socket.handshake.auth;
+    const token =
+      typeof auth === 'object' && auth !== null ? (auth as { token?: unknown }).token : undefined;
+    const fail = (code: string, message: string) => {
+      const err = new Error(message) as Error & { data?: ErrorInfo };
+      err.data = { code, message };
+      next(err);
+    };
+    if (typeof token !== 'string' || token.length === 0)
+      return fail(SOCKET_ERROR_CODES.unauthorized, 'missing auth.token');
+    const result = verifyAccessToken(token, config.JWT_SECRET);
+    if (!result.ok) return fail(result.code, result.message);
+    try {
+      const user = await User.findById(result.claims.sub, { name: 1, avatarColor: 1 }).lean();
+      if (!user) return fail(SOCKET_ERROR_CODES.unauthorized, 'account no longer exists');
+      socket.data.userId = result.claims.sub;
+      socket.data.user = toPublicUser(user);
+      socket.data.tokenExp = result.claims.exp;
+      next();
+    } catch {
+      fail('unavailable', 'the server cannot check your account right now; retry shortly');
+    }
+  });
+
+  // ---------- per-socket limits ----------
+  const limits = {
+    mutation: createLimiter('socket-mutation', config.RATE_LIMIT_SOCKET_MUTATIONS, 10_000),
+    chat: createLimiter('socket-chat', config.RATE_LIMIT_SOCKET_CHAT, 10_000),
+    typing: createLimiter('socket-typing', config.RATE_LIMIT_SOCKET_TYPING, 5_000),
+    read: createLimiter('socket-read', config.RATE_LIMIT_SOCKET_MUTATIONS * 2, 10_000),
+  };
+
+  type Handler = (payload: unknown) => Promise<unknown>;
+  function on(
+    socket: ClientSocket,
+    event: keyof ClientToServerEvents,
+    limiter: Limiter,
+    handler: Handler,
+  ) {
+    const listener = async (...args: unknown[]) => {
+      let [payload, ack] = args;
+      if (typeof ack !== 'function' && typeof payload === 'function' && args.length === 1) {
+        ack = payload;
+        payload = undefined;
+      }
+      if (typeof ack !== 'function') {
+        // Every client event must carry an acknowledgement; without one there is nobody to answer.
+        metrics.socketEvents.inc({ event, outcome: 'no_ack' });
+        return;
+      }
+      const reply = ack as (answer: unknown) => void;
+      try {
+        await limiter.consume(socket.id);
+        const data = await handler(payload);
+        metrics.socketEvents.inc({ event, outcome: 'ok' });
+        reply({ ok: true, data: data ?? null });
+      } catch (err) {
+        const { body, unexpected } = toErrorResponse(err, expose);
+        if (unexpected) log.error({ err, event }, 'socket handler failed');
+        metrics.socketEvents.inc({ event, outcome: body.code });
+        reply({ ok: false, error: body });
+      }
+    };
+    (socket as unknown as { on(e: string, l: (...a: unknown[]) => void): void }).on(
+      event,
+      listener,
+    );
+  }
+
+  const known = new Set<string>();
+
+  io.on('connection', (socket) => {
+    const { userId } = socket.data;
+    metrics.socketConnections.inc();
+    void socket.join(rooms.user(userId));
+
+    // A token that expires while connected ends the connection; the client refreshes and reconnects.
+    const msLeft = socket.data.tokenExp * 1000 - Date.now();
+    const expiry = setTimeout(
+      () => {
+        socket.emit('session:ending', { reason: 'token_expired' });
+        socket.disconnect(true);
+      },
+      Math.max(0, Math.min(msLeft, 2 ** 31 - 1)),
+    );
+    expiry.unref();
+
+    on(socket, 'join:project', limits.read, async (raw) => {
+      const { projectId, sinceSeq } = parse(joinProjectPayload, raw, 'join:project');
+      await requireProject(projectId, userId, NEEDS.read);
+      const seq = await currentSeq(projectId);
+      await socket.join(rooms.project(projectId));
+      await joinPresence(socket, projectId);
+      const users = await usersOnline(projectId, [socket.data.user]);
+      socket.emit('room:users', { projectId, users });
+      const result: {
+        seq: number;
+        users: PublicUserDTO[];
+        missed?: AnyDomainEvent[];
+        resync?: boolean;
+      } = {
+        seq,
+        users,
+      };
+      if (sinceSeq !== undefined) {
+        const missed = await eventLog.since(projectId, sinceSeq, seq).catch(() => null);
+        if (missed) result.missed = missed;
+        else result.resync = true;
+      }
+      return result;
+    });
+
+    on(socket, 'leave:project', limits.read, async (raw) => {
+      const projectId = parse(projectIdPayload, raw, 'leave:project');
+      await socket.leave(rooms.project(projectId));
+      await leavePresence(socket.id, projectId);
+      return null;
+    });
+
+    on(socket, 'task:create', limits.mutation, async (raw) => {
+      const p = parse(taskCreatePayload, raw, 'task:create');
+      const { result } = await tasks.createTask(ctx, userId, p.projectId, p.task, p.clientId);
+      return { task: result };
+    });
+    on(socket, 'task:update', limits.mutation, async (raw) => {
+      const p = parse(taskUpdatePayload, raw, 'task:update');
+      const body = p.version === undefined ? p.updates : { ...p.updates, version: p.version };
+      const { result } = await tasks.updateTask(ctx, userId, p.taskId, body, {
+        projectId: p.projectId,
+        clientId: p.clientId,
+      });
+      return { task: result };
+    });
+    on(socket, 'task:move', limits.mutation, async (raw) => {
+      const p = parse(taskMovePayload, raw, 'task:move');
+      const body: Record<string, unknown> = { status: p.toStatus };
+      if (p.newIndex !== undefined) body.index = p.newIndex;
+      if (p.beforeId !== undefined) body.beforeId = p.beforeId;
+      if (p.afterId !== undefined) body.afterId = p.afterId;
+      if (p.version !== undefined) body.version = p.version;
+      const { result } = await tasks.moveTask(ctx, userId, p.taskId, body, {
+        projectId: p.projectId,
+        clientId: p.clientId,
+      });
+      return { task: result };
+    });
+    on(socket, 'task:delete', limits.mutation, async (raw) => {
+      const p = parse(taskDeletePayload, raw, 'task:delete');
+      await tasks.deleteTask(ctx, userId, p.taskId, {
+        projectId: p.projectId,
+        clientId: p.clientId,
+      });
+      return null;
+    });
+
+    on(socket, 'chat:join', limits.read, async (raw) => {
+      const channelId = parse(channelIdPayload, raw, 'chat:join');
+      await chat.loadChannel(channelId, userId, NEEDS.read);
+      await socket.join(rooms.channel(channelId));
+      const { messages } = await chat.listMessages(userId, channelId, {});
+      return { messages };
+    });
+    on(socket, 'chat:leave', limits.read, async (raw) => {
+      const channelId = parse(channelIdPayload, raw, 'chat:leave');
+      await socket.leave(rooms.channel(channelId));
+      if (typing.set(socket.id, channelId, false)) emitTyping(socket, channelId, false);
+      return null;
+    });
+    on(socket, 'chat:message', limits.chat, async (raw) => {
+      const p = parse(chatMessagePayload, raw, 'chat:message');
+      const { result } = await chat.postMessage(
+        ctx,
+        userId,
+        p.channelId,
+        { content: p.content },
+        p.clientId,
+      );
+      if (typing.set(socket.id, p.channelId, false)) emitTyping(socket, p.channelId, false);
+      return { message: result };
+    });
+    on(socket, 'chat:typing', limits.typing, async (raw) => {
+      const p = parse(chatTypingPayload, raw, 'chat:typing');
+      if (!socket.rooms.has(rooms.channel(p.channelId))) {
+        throw new AppError(403, 'forbidden', 'join the channel (chat:join) before typing in it');
+      }
+      typingSockets.set(socket.id, socket);
+      typing.set(socket.id, p.channelId, p.isTyping);
+      emitTyping(socket, p.channelId, p.isTyping);
+      return null;
+    });
+
+    socket.onAny((event: string, ...args: unknown[]) => {
+      if (known.has(event)) return;
+      const ack = args[args.length - 1];
+      metrics.socketEvents.inc({ event: 'unknown', outcome: 'unknown_event' });
+      if (typeof ack === 'function') {
+        (ack as (a: unknown) => void)({
+          ok: false,
+          error: { code: 'unknown_event', message: `unknown event ${String(event).slice(0, 50)}` },
+        });
+      }
+    });
+
+    socket.on('disconnect', () => {
+      metrics.socketConnections.dec();
+      clearTimeout(expiry);
+      for (const channelId of typing.clear(socket.id)) emitTyping(socket, channelId, false);
+      typingSockets.delete(socket.id);
+      const projects = [...(local.get(socket.id)?.keys() ?? [])];
+      void Promise.all(projects.map((pid) => leavePresence(socket.id, pid))).catch((err: unknown) =>
+        log.warn({ err }, 'presence cleanup failed'),
+      );
+    });
+  });
+  for (const e of [
+    'join:project',
+    'leave:project',
+    'task:create',
+    'task:update',
+    'task:move',
+    'task:delete',
+    'chat:join',
+    'chat:leave',
+    'chat:message',
+    'chat:typing',
+  ])
+    known.add(e);
+
+  log.info(
+    { adapter: redis ? 'redis' : 'memory' },
+    redis
+      ? 'Socket.IO with the Redis adapter: broadcasts reach every replica'
+      : 'Socket.IO with the in-memory adapter: single instance',
+  );
+
+  let shuttingDown: Promise<void> | undefined;
+  return {
+    io,
+    presence,
+    eventLog,
+    subscribe(projectId, handler) {
+      feed.on(projectId, handler);
+      return () => feed.off(projectId, handler);
+    },
+    async replay(projectId, sinceSeq) {
+      const seq = await currentSeq(projectId);
+      const events = await eventLog.since(projectId, sinceSeq, seq).catch(() => null);
+      return { seq, events };
+    },
+    shutdown() {
+      shuttingDown ??= (async () => {
+        clearInterval(heartbeat);
+        io.local.emit('session:ending', { reason: 'server_shutdown' });
+        const entries = [...local.entries()].flatMap(([sid, m]) =>
+          [...m.keys()].map((pid) => [sid, pid] as const),
+        );
+        await Promise.race([
+          Promise.all(entries.map(([sid, pid]) => leavePresence(sid, pid))),
+          new Promise((r) => setTimeout(r, 2000)),
+        ]);
+        io.local.disconnectSockets(true);
+        await new Promise<void>((resolve) => {
+          void io.close(() => resolve());
+        });
+      })();
+      return shuttingDown;
+    },
+  };
+}
