@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 export NEXT_TELEMETRY_DISABLED=1
 bash scripts/ensure-deps.sh
 bash scripts/install-services.sh nginx
-echo "[test] building @collabflow/shared"
-npm run build -w @collabflow/shared --silent
+echo "[test] building shared and backend"
+npm run build --silent
 echo "[test] lint"
 npm run lint --silent
 echo "[test] type-check"

@@ -82,19 +82,24 @@ export async function createCollabServer(config: Config, logger?: Logger): Promi
     },
   };
 
-  // The HTTP server exists first: Socket.IO attaches to it, the Express app handles its requests.
-  const httpServer = createServer();
+  // The HTTP server exists first, with its request listener in place, so that Socket.IO (which
+  // attaches next) can route /socket.io/ requests to engine.io and everything else to Express.
+  let app: Express | undefined;
+  const httpServer = createServer((req, res) => {
+    if (app) app(req, res);
+    else res.writeHead(503).end();
+  });
   const realtime = createRealtime({ ctx, httpServer, metrics, instanceId, redis });
-  const app = createApp(ctx, {
+  app = createApp(ctx, {
     metrics,
     readiness: () => readiness(() => (redis ? redis.state() : 'disabled')),
     apiRouters: [sseRoutes(realtime)],
   });
-  httpServer.on('request', app);
+  const expressApp = app;
 
   let closing: Promise<void> | undefined;
   return {
-    app,
+    app: expressApp,
     httpServer,
     ctx,
     instanceId,

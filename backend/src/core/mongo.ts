@@ -34,12 +34,17 @@ export async function connectMongo(
   }
   await Promise.all(Object.values(mongoose.models).map((m) => m.createIndexes()));
   const conn = mongoose.connection;
-  conn.on('disconnected', () => log.warn('MongoDB connection lost'));
+  conn.on('disconnected', () => {
+    if (!closing) log.warn('MongoDB connection lost');
+  });
   conn.on('reconnected', () => log.info('MongoDB connection back'));
   conn.on('error', (err: Error) => log.error({ err: err.message }, 'MongoDB error'));
   log.info('MongoDB connected');
 }
 
+let closing = false;
+
 export async function disconnectMongo(): Promise<void> {
+  closing = true;
   await mongoose.disconnect();
 }

@@ -56,7 +56,10 @@ export class RedisConnections {
     });
   }
 
+  #closing = false;
+
   #update(reason?: string) {
+    if (this.#closing) return;
     const states = [...this.#clients.values()].map((c) => c.state);
     const next: RedisState = states.every((s) => s === 'up')
       ? 'up'
@@ -79,6 +82,7 @@ export class RedisConnections {
   }
 
   async close(): Promise<void> {
+    this.#closing = true;
     await Promise.all(
       [...this.#clients.values()].map(async ({ client }) => {
         client.removeAllListeners('error');

@@ -363,11 +363,13 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
     void socket.join(rooms.user(userId));
 
     // A token that expires while connected ends the connection; the client refreshes and reconnects.
+    // A namespace disconnect (not a transport close) reaches the client as 'io server disconnect',
+    // so socket.io-client does not retry on its own with the expired token.
     const msLeft = socket.data.tokenExp * 1000 - Date.now();
     const expiry = setTimeout(
       () => {
         socket.emit('session:ending', { reason: 'token_expired' });
-        socket.disconnect(true);
+        socket.disconnect();
       },
       Math.max(0, Math.min(msLeft, 2 ** 31 - 1)),
     );

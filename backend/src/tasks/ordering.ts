@@ -10,6 +10,11 @@ export function comparePositions(a: string, b: string): number {
  * `before` (either may be null for the ends of the column).
  */
 export function positionBetween(after: string | null, before: string | null): string {
+  // fractional-indexing 4 silently swaps neighbours given out of order; a caller asking for a key
+  // after `after` and before `before` must never get one outside that range.
+  if (after !== null && before !== null && comparePositions(after, before) >= 0) {
+    throw new RangeError(`position ${after} does not sort before ${before}`);
+  }
   return generateKeyBetween(after, before);
 }
 

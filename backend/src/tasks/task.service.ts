@@ -240,11 +240,17 @@ async function versionedWrite(
     }
     try {
       const after = await Task.findOneAndUpdate(
-        { _id: id },
+        // The version filter stops a writer whose read is older than claims already forgotten
+        // (forgetBelow): its claim of an old number succeeds, but its write must not land.
+        { _id: id, version: current.version },
         { $set: { ...set, version: next } },
         { new: true },
       ).lean<TaskDoc>();
-      if (!after) throw errors.notFound('task');
+      if (!after) {
+        await Claim.deleteOne({ k: key, n: next });
+        if (expected !== undefined || attempt >= MAX_ATTEMPTS) throw await conflictOrGone(id);
+        continue;
+      }
       void forgetBelow(key, next).catch(() => undefined);
       return { before: current, after };
     } catch (err) {

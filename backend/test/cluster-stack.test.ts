@@ -1,0 +1,139 @@
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { io, type Socket } from 'socket.io-client';
+import { freePort } from '../../scripts/lib/services.js';
+import { client, freshMongoUri } from './helpers/api.js';
+import { call, collect, connected, waitUntil } from './helpers/cluster.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * `npm run start:cluster` as a user runs it (scripts/stack.ts cluster, on the built backend):
+ * two replica processes and Debian's nginx with the docker-compose nginx config in front.
+ */
+describe('the local cluster (two replicas behind nginx)', () => {
+  let stack: ReturnType<typeof spawn>;
+  let out = '';
+  let exited: Promise<number | null>;
+  const ports = { r1: 0, r2: 0, nginx: 0 };
+  const sockets: Socket[] = [];
+
+  beforeAll(async () => {
+    ports.r1 = await freePort();
+    ports.r2 = await freePort();
+    ports.nginx = await freePort();
+    stack = spawn(process.execPath, ['--import', 'tsx', 'scripts/stack.ts', 'cluster'], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        NODE_ENV: 'development',
+        CLUSTER_PORTS: `${ports.r1},${ports.r2}`,
+        NGINX_PORT: String(ports.nginx),
+        WEB_PORT: String(await freePort()),
+        MONGODB_URI: freshMongoUri('stack'),
+        REDIS_URL: inject('redisUrl'),
+        SEED_DEMO: 'true',
+        PASSWORD_HASH_COST: '10',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    exited = new Promise((resolve) => stack.once('exit', (code) => resolve(code)));
+    stack.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+    stack.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+    await waitUntil(
+      () => out.includes('[collabflow] ready') || stack.exitCode !== null,
+      90_000,
+      'the stack to be ready',
+    );
+    if (!out.includes('[collabflow] ready')) throw new Error(`stack failed:\n${out}`);
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const s of sockets) s.disconnect();
+    if (stack && stack.exitCode === null) {
+      stack.kill('SIGINT');
+      await exited;
+    }
+  });
+
+  it('prints the demo credentials and the URLs', () => {
+    expect(out).toContain('alice@demo.collabflow.test / collabflow-demo');
+    expect(out).toContain(`http://localhost:${ports.nginx}`);
+    expect(out).toContain(`http://localhost:${ports.r1}`);
+    expect(out).toContain(`http://localhost:${ports.r2}`);
+  });
+
+  it('serves the API and Socket.IO long-polling through nginx, and syncs with the other replica', async () => {
+    const viaNginx = `http://127.0.0.1:${ports.nginx}`;
+    const ready = await client(viaNginx).get('/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.body).toMatchObject({ mongo: 'up', redis: 'up' });
+    const alice = await client(viaNginx).post('/api/auth/login', {
+      email: 'alice@demo.collabflow.test',
+      password: 'collabflow-demo',
+    });
+    expect(alice.status).toBe(200);
+    const bob = await client(`http://127.0.0.1:${ports.r2}`).post('/api/auth/login', {
+      email: 'bob@demo.collabflow.test',
+      password: 'collabflow-demo',
+    });
+    const projectId = (await client(viaNginx).get('/api/projects', alice.body.token)).body
+      .projects[0].id;
+
+    // Polling only: every request of the session must reach the same replica (ip_hash).
+    const polling = io(viaNginx, {
+      auth: { token: alice.body.token },
+      transports: ['polling'],
+      forceNew: true,
+      reconnection: false,
+    });
+    const direct = io(`http://127.0.0.1:${ports.r2}`, {
+      auth: { token: bob.body.token },
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+    });
+    sockets.push(polling, direct);
+    await Promise.all([connected(polling), connected(direct)]);
+    expect((await call(polling, 'join:project', projectId)).ok).toBe(true);
+    expect((await call(direct, 'join:project', projectId)).ok).toBe(true);
+
+    const seenByPolling = collect(polling, 'task:created');
+    const created = await call(direct, 'task:create', {
+      projectId,
+      task: { title: 'made on replica 2' },
+    });
+    expect(created.ok).toBe(true);
+    await waitUntil(() => seenByPolling.length === 1, 5000, 'task:created through nginx');
+    expect(seenByPolling[0].task.id).toBe(created.data.task.id);
+
+    const seenDirect = collect(direct, 'task:moved');
+    const moved = await call(polling, 'task:move', {
+      projectId,
+      taskId: created.data.task.id,
+      toStatus: 'done',
+      newIndex: 0,
+    });
+    expect(moved.ok).toBe(true);
+    await waitUntil(() => seenDirect.length === 1, 5000, 'task:moved on replica 2');
+    expect(seenDirect[0].task.status).toBe('done');
+  });
+
+  it('stops everything it started on Ctrl-C', async () => {
+    stack.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(out).toContain('stopped everything it started');
+    for (const p of [ports.r1, ports.r2, ports.nginx]) expect(await portFree(p)).toBe(true);
+  });
+});
