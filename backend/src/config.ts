@@ -37,6 +37,7 @@ const schema = z
       .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
       .optional()
       .or(z.literal('').transform(() => undefined)),
+    REDIS_TLS_CA_FILE: z.string().min(1).optional(),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').default(EXAMPLE_JWT_SECRET),
     JWT_ACCESS_TTL: duration.default(15 * 60_000),
     REFRESH_TOKEN_TTL: duration.default(30 * 86_400_000),

@@ -44,7 +44,7 @@ export async function createCollabServer(config: Config, logger?: Logger): Promi
   let redis: RedisConnections | undefined;
   let limiterClient;
   if (config.REDIS_URL) {
-    redis = new RedisConnections(config.REDIS_URL, log);
+    redis = new RedisConnections(config.REDIS_URL, log, config.REDIS_TLS_CA_FILE);
     limiterClient = redis.create('rate-limit', {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,

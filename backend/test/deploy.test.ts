@@ -38,7 +38,7 @@ function parseEnvFile(text: string): [string, string][] {
 }
 
 /** The schema's optional variables: absent from a config built from an empty environment. */
-const OPTIONAL_KEYS = ['INSTANCE_ID', 'REDIS_URL'];
+const OPTIONAL_KEYS = ['INSTANCE_ID', 'REDIS_URL', 'REDIS_TLS_CA_FILE'];
 
 describe('nginx configuration (deploy/nginx/collabflow.conf)', () => {
   const template = readFileSync(NGINX_TEMPLATE_PATH, 'utf8');

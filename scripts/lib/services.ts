@@ -111,17 +111,40 @@ export function ferretdbPath(): string {
   return join(gopath, 'bin', 'ferretdb');
 }
 
+export interface RedisTls {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+}
+
+/** Debian's redis-server on loopback; with `tls`, TLS only (the URL is then `rediss://`). */
 export async function startRedis(opts: {
   dataDir: string;
   port?: number;
+  tls?: RedisTls;
 }): Promise<ManagedService> {
   const port = opts.port ?? (await freePort());
   mkdirSync(opts.dataDir, { recursive: true });
+  const listen = opts.tls
+    ? [
+        '--port',
+        '0',
+        '--tls-port',
+        String(port),
+        '--tls-cert-file',
+        opts.tls.certFile,
+        '--tls-key-file',
+        opts.tls.keyFile,
+        '--tls-ca-cert-file',
+        opts.tls.caFile,
+        '--tls-auth-clients',
+        'no',
+      ]
+    : ['--port', String(port)];
   const child = spawnLogged(
     redisServerPath(),
     [
-      '--port',
-      String(port),
+      ...listen,
       '--bind',
       '127.0.0.1',
       '--save',
@@ -138,7 +161,7 @@ export async function startRedis(opts: {
     join(opts.dataDir, `redis-${port}.log`),
   );
   await waitForPort(port, child, 'redis-server');
-  return manage('redis', port, `redis://127.0.0.1:${port}`, child);
+  return manage('redis', port, `${opts.tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`, child);
 }
 
 export async function startFerretDB(opts: {

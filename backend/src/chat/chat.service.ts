@@ -195,7 +195,7 @@ export async function deleteMessage(
   const msg = await loadOwnMessage(messageId, userId);
   await Message.updateOne({ _id: msg._id }, { $set: { deleted: true, content: '' } });
   await publishEvent(ctx, 'chat:messageDeleted', msg.projectId.toString(), userId, {
-    messageId,
+    messageId: msg._id.toString(),
     channelId: msg.channelId.toString(),
   });
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from './logger.js';
 
@@ -17,11 +18,17 @@ export class RedisConnections {
   #state: RedisState = 'connecting';
   readonly #log: Logger;
 
+  readonly #tls: RedisOptions['tls'];
+
+  /** `tlsCaFile`: the CA of a `rediss://` server whose certificate a private authority signed. */
   constructor(
     private readonly url: string,
     logger: Logger,
+    tlsCaFile?: string,
   ) {
     this.#log = logger.child({ component: 'redis' });
+    // ioredis turns TLS on for rediss:// by itself, verifying against the system's CAs.
+    if (url.startsWith('rediss://') && tlsCaFile) this.#tls = { ca: readFileSync(tlsCaFile) };
   }
 
   /** A new connection (`rediss://` means TLS). */
@@ -29,6 +36,7 @@ export class RedisConnections {
     const client = new Redis(this.url, {
       connectionName: `collabflow-${role}`,
       retryStrategy,
+      ...(this.#tls ? { tls: this.#tls } : {}),
       ...overrides,
     });
     this.#watch(role, client);

@@ -7,7 +7,8 @@ import type {
 import type { ServiceContext } from '../core/context.js';
 import { lastClaimed, nextInSequence } from '../core/claims.js';
 
-export const seqKey = (projectId: string) => `seq:${projectId}`;
+/** Ids arrive from REST paths in any case; the counter and the rooms use the canonical (lower) one. */
+export const seqKey = (projectId: string) => `seq:${projectId.toLowerCase()}`;
 
 /** Takes the project's next seq ahead of persisting, for records that store their seq (messages). */
 export async function reserveSeq(projectId: string): Promise<number> {
@@ -34,7 +35,14 @@ export async function publishEvent<T extends DomainEventType>(
   reservedSeq?: number,
 ): Promise<DomainEvent<T>> {
   const seq = reservedSeq ?? (await reserveSeq(projectId));
-  const event: DomainEvent<T> = { type, projectId, seq, at: new Date().toISOString(), actor, data };
+  const event: DomainEvent<T> = {
+    type,
+    projectId: projectId.toLowerCase(),
+    seq,
+    at: new Date().toISOString(),
+    actor,
+    data,
+  };
   if (clientId !== undefined) event.clientId = clientId;
   ctx.bus.publish(event as unknown as AnyDomainEvent);
   return event;

@@ -205,7 +205,7 @@ export async function removeMember(
   projectId: string,
   memberId: string,
 ): Promise<void> {
-  const self = memberId === userId;
+  const self = memberId.toLowerCase() === userId;
   const { role: actorRole } = await requireProject(
     projectId,
     userId,
@@ -220,5 +220,7 @@ export async function removeMember(
   if (!self) checkRoleChange(actorRole, target.role, null);
   if (target.role === 'owner') await ensureAnotherOwner(projectId, memberId);
   await Member.deleteOne({ _id: target._id });
-  await publishEvent(ctx, 'member:removed', projectId, userId, { userId: memberId });
+  await publishEvent(ctx, 'member:removed', projectId, userId, {
+    userId: target.userId.toString(),
+  });
 }

@@ -33,6 +33,7 @@ import { NEEDS, requireProject } from '../projects/access.js';
 import { currentSeq } from '../projects/events.js';
 import * as tasks from '../tasks/task.service.js';
 import * as chat from '../chat/chat.service.js';
+import { Channel } from '../chat/channel.model.js';
 import { MemoryEventLog, RedisEventLog, type EventLog } from './event-log.js';
 import {
   MemoryPresence,
@@ -147,9 +148,20 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
           projectId: event.projectId,
         });
         break;
-      case 'member:removed':
-        io.in(rooms.user(event.data.userId)).socketsLeave(room);
+      case 'member:removed': {
+        const userRoom = rooms.user(event.data.userId);
+        io.in(userRoom).socketsLeave(room);
+        // Typing goes to channel rooms: leave the project's channels too, so nothing of the
+        // project reaches (or is sent by) someone who is no longer a member.
+        Channel.find({ projectId: new Types.ObjectId(event.projectId) }, { _id: 1 })
+          .lean()
+          .then((channels) => {
+            if (channels.length === 0) return;
+            io.in(userRoom).socketsLeave(channels.map((c) => rooms.channel(c._id.toString())));
+          })
+          .catch((err: unknown) => log.warn({ err }, 'could not take a removed member out of chat'));
         break;
+      }
       case 'project:deleted':
         io.in(room).socketsLeave(room);
         break;
@@ -172,15 +184,22 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
     }
   }
 
+  /** What every replica does with every domain event, wherever it happened. */
+  function onEveryReplica(event: AnyDomainEvent) {
+    toFeed(event);
+    // A removed member is no longer online in the project: drop this replica's presence entries.
+    if (event.type === 'member:removed') forgetPresence(event.projectId, event.data.userId);
+  }
+
   bus.subscribe((event) => {
     eventLog
       .append(event)
       .catch(() => metrics.socketEvents.inc({ event: 'event-log', outcome: 'dropped' }));
     broadcast(event);
-    toFeed(event);
+    onEveryReplica(event);
     if (redis) io.serverSideEmit('domain-event', event);
   });
-  io.on('domain-event', (event) => toFeed(event));
+  io.on('domain-event', (event) => onEveryReplica(event));
 
   // ---------- presence ----------
   /** This replica's live presence entries, by socket id. */
@@ -249,6 +268,12 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
     if (local.get(socketId)?.size === 0) local.delete(socketId);
     const last = await presence.leave(entry).catch(() => false);
     if (last) announceLeft([{ projectId, userId: entry.userId }]);
+  }
+
+  function forgetPresence(projectId: string, userId: string) {
+    for (const [socketId, entries] of local) {
+      if (entries.get(projectId)?.userId === userId) void leavePresence(socketId, projectId);
+    }
   }
 
   let ticking = false;

@@ -323,13 +323,13 @@ export async function deleteTask(
   const task = await loadTask(taskId, userId, NEEDS.write, opts.projectId);
   const res = await Task.deleteOne({ _id: task._id });
   if (res.deletedCount === 0) throw errors.notFound('task');
-  void forgetAll(`task:${taskId}`).catch(() => undefined);
+  void forgetAll(`task:${task._id.toString()}`).catch(() => undefined);
   const event = await publishEvent(
     ctx,
     'task:deleted',
     task.projectId.toString(),
     userId,
-    { taskId, deletedBy: userId },
+    { taskId: task._id.toString(), deletedBy: userId },
     opts.clientId,
   );
   return { result: null, event };
