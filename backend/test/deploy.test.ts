@@ -381,6 +381,18 @@ describe('.env.example and docs/configuration.md', () => {
       ]);
     expect(rows).toEqual(entries);
   });
+
+  it('matches the table in README.md', () => {
+    const rows = read('README.md')
+      .split('\n')
+      .map((l) => /^\| `([A-Z][A-Z0-9_]*)` \| (`[^`]*`|\*\(empty\)\*) \|/.exec(l))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map(([, key, value]): [string, string] => [
+        key!,
+        value === '*(empty)*' ? '' : value!.slice(1, -1),
+      ]);
+    expect(rows).toEqual(entries);
+  });
 });
 
 describe('docker-compose.yml and Dockerfiles', () => {
