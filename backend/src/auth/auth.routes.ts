@@ -26,7 +26,7 @@ function refreshCookie(req: Request): string | undefined {
 export function authRoutes(ctx: ServiceContext): Router {
   const r = Router();
   r.post('/register', async (req, res) => {
-    const session = await auth.register(ctx, req.body);
+    const session = await auth.register(ctx, req.body, req.ip ?? 'unknown');
     setRefreshCookie(ctx, res, session);
     res.status(201).json({ user: session.user, token: session.token });
   });

@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Types } from 'mongoose';
 import { loginBody, registerBody, type UserDTO } from '@collabflow/shared';
 import type { ServiceContext } from '../core/context.js';
-import { errors, parse } from '../core/errors.js';
-import { claim } from '../core/claims.js';
+import { errors, isDuplicateKeyError, parse } from '../core/errors.js';
 import { dummyHash, hashPassword, verifyPassword } from './password.js';
 import { RefreshToken } from './refresh-token.model.js';
 import { hashRefreshToken, newRefreshToken, signAccessToken } from './tokens.js';
@@ -16,10 +15,20 @@ export interface Session {
   refreshExpiresAt: Date;
 }
 
-async function issueRefreshToken(ctx: ServiceContext, userId: Types.ObjectId, family: string) {
+/**
+ * `parent` is unique: the login that started the family, or the token this one replaces. So a
+ * token can be rotated once, even by concurrent requests (a unique-index insert is atomic on
+ * FerretDB too, see docs/storage.md); the second insert fails with a duplicate key.
+ */
+async function issueRefreshToken(
+  ctx: ServiceContext,
+  userId: Types.ObjectId,
+  family: string,
+  parent: string,
+) {
   const { token, hash } = newRefreshToken();
   const expiresAt = new Date(Date.now() + ctx.config.REFRESH_TOKEN_TTL);
-  await RefreshToken.create({ userId, tokenHash: hash, family, expiresAt });
+  await RefreshToken.create({ userId, tokenHash: hash, family, parent, expiresAt });
   return { token, hash, expiresAt };
 }
 
@@ -27,7 +36,8 @@ async function startSession(
   ctx: ServiceContext,
   user: Parameters<typeof toUserDTO>[0],
 ): Promise<Session> {
-  const refresh = await issueRefreshToken(ctx, user._id, randomUUID());
+  const family = randomUUID();
+  const refresh = await issueRefreshToken(ctx, user._id, family, `login:${family}`);
   return {
     user: toUserDTO(user),
     token: signAccessToken(user._id.toString(), ctx.config.JWT_SECRET, ctx.config.JWT_ACCESS_TTL),
@@ -36,7 +46,9 @@ async function startSession(
   };
 }
 
-export async function register(ctx: ServiceContext, body: unknown): Promise<Session> {
+/** Registrations count against the same per-IP budget as logins (RATE_LIMIT_LOGIN_PER_IP). */
+export async function register(ctx: ServiceContext, body: unknown, ip: string): Promise<Session> {
+  await ctx.limiters.loginIp.consume(ip);
   const input = parse(registerBody, body, 'registration');
   if (await User.exists({ email: input.email })) {
     throw errors.conflict('email_taken', 'an account with that email already exists');
@@ -105,15 +117,18 @@ export async function refresh(
     throw errors.unauthorized('refresh token expired; log in again');
   const user = await User.findById(stored.userId).lean();
   if (!user) throw errors.unauthorized('account no longer exists');
-  // One rotation per token, even for concurrent requests (an atomic claim, see core/claims.ts).
-  if (!(await claim(`refresh:${stored._id.toString()}`, 1))) {
+  let next;
+  try {
+    next = await issueRefreshToken(ctx, user._id, stored.family, stored._id.toString());
+  } catch (err) {
+    if (!isDuplicateKeyError(err)) throw err;
+    // A concurrent refresh with the same token won: treat it as reuse.
     await RefreshToken.updateMany(
       { family: stored.family, revokedAt: null },
       { $set: { revokedAt: new Date() } },
     );
     throw errors.unauthorized('refresh token was already used; log in again');
   }
-  const next = await issueRefreshToken(ctx, user._id, stored.family);
   await RefreshToken.updateOne(
     { _id: stored._id },
     { $set: { revokedAt: new Date(), replacedBy: next.hash } },

@@ -10,6 +10,8 @@ export interface RefreshTokenDoc {
   userId: Types.ObjectId;
   tokenHash: string;
   family: string;
+  /** `login:<family>` for the first token of a login, else the id of the token it replaced. */
+  parent: string;
   expiresAt: Date;
   revokedAt: Date | null;
   replacedBy: string | null;
@@ -21,6 +23,7 @@ const refreshTokenSchema = new Schema<RefreshTokenDoc>(
     userId: { type: Schema.Types.ObjectId, required: true, ref: 'User' },
     tokenHash: { type: String, required: true, unique: true },
     family: { type: String, required: true, index: true },
+    parent: { type: String, required: true, unique: true },
     expiresAt: { type: Date, required: true },
     revokedAt: { type: Date, default: null },
     replacedBy: { type: String, default: null },

@@ -47,7 +47,8 @@ export async function nextInSequence(key: string, maxAttempts = 50): Promise<num
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
     const n = (await lastClaimed(key)) + 1;
     if (await claim(key, n)) {
-      if (n % 100 === 0) void forgetBelow(key, n - 10).catch(() => undefined);
+      // Keep a wide margin: a caller that read the counter long ago must still collide.
+      if (n % 100 === 0) void forgetBelow(key, n - 1000).catch(() => undefined);
       return n;
     }
     await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));

@@ -17,7 +17,7 @@ import { Message } from '../chat/message.model.js';
 import { Task } from '../tasks/task.model.js';
 import { NEEDS, requireProject, toObjectId } from './access.js';
 import { currentSeq, publishEvent, seqKey } from './events.js';
-import { forgetAll } from '../core/claims.js';
+import { Claim, forgetAll } from '../core/claims.js';
 import { Member, Project, toProjectDTO, type MemberDoc } from './project.model.js';
 
 export async function listProjects(userId: string): Promise<ProjectDTO[]> {
@@ -92,7 +92,9 @@ export async function deleteProject(
   await requireProject(projectId, userId, NEEDS.own);
   await publishEvent(ctx, 'project:deleted', projectId, userId, { projectId });
   const pid = new Types.ObjectId(projectId);
+  const taskIds = await Task.find({ projectId: pid }, { _id: 1 }).lean();
   await Promise.all([
+    Claim.deleteMany({ k: { $in: taskIds.map((t) => `task:${t._id.toString()}`) } }),
     Task.deleteMany({ projectId: pid }),
     Message.deleteMany({ projectId: pid }),
     Channel.deleteMany({ projectId: pid }),

@@ -159,7 +159,9 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
             if (channels.length === 0) return;
             io.in(userRoom).socketsLeave(channels.map((c) => rooms.channel(c._id.toString())));
           })
-          .catch((err: unknown) => log.warn({ err }, 'could not take a removed member out of chat'));
+          .catch((err: unknown) =>
+            log.warn({ err }, 'could not take a removed member out of chat'),
+          );
         break;
       }
       case 'project:deleted':

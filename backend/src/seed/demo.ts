@@ -61,7 +61,9 @@ export async function seedDemo(ctx: ServiceContext): Promise<void> {
     return;
   }
   const sessions = [];
-  for (const u of DEMO_USERS) sessions.push(await register(ctx, { ...u, password: DEMO_PASSWORD }));
+  for (const u of DEMO_USERS) {
+    sessions.push(await register(ctx, { ...u, password: DEMO_PASSWORD }, 'seed'));
+  }
   const [alice, bob, carol] = sessions.map((s) => s.user);
   if (!alice || !bob || !carol) throw new Error('demo users were not created');
   const ws = await createWorkspace(alice.id, { name: 'Acme Inc.' });

@@ -20,6 +20,8 @@ export function testEnv(
     LOG_LEVEL: 'silent',
     JWT_SECRET: TEST_JWT_SECRET,
     PASSWORD_HASH_COST: '10',
+    // Test files register many users from 127.0.0.1; tests of the limit set their own.
+    RATE_LIMIT_LOGIN_PER_IP: '100000',
     MONGODB_URI: freshMongoUri(),
     ...overrides,
   };

@@ -48,6 +48,7 @@ export async function startReplica(
       INSTANCE_ID: name,
       JWT_SECRET: TEST_JWT_SECRET,
       PASSWORD_HASH_COST: '10',
+      RATE_LIMIT_LOGIN_PER_IP: '100000',
       LOG_LEVEL: 'info',
       ...env,
     },
