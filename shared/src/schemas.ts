@@ -87,31 +87,24 @@ export const createTaskBody = z.strictObject({
 });
 
 /** Fields a task update may change (status changes go through move, which also sets position). */
+const updatableTaskFields = {
+  title: taskFields.title.optional(),
+  description: taskFields.description.optional(),
+  priority: taskFields.priority.optional(),
+  assignee: taskFields.assignee.optional(),
+  dueDate: taskFields.dueDate.optional(),
+  labels: taskFields.labels.optional(),
+  subtasks: taskFields.subtasks.optional(),
+};
+
 export const taskUpdates = z
-  .strictObject({
-    title: taskFields.title.optional(),
-    description: taskFields.description.optional(),
-    priority: taskFields.priority.optional(),
-    assignee: taskFields.assignee.optional(),
-    dueDate: taskFields.dueDate.optional(),
-    labels: taskFields.labels.optional(),
-    subtasks: taskFields.subtasks.optional(),
-  })
+  .strictObject(updatableTaskFields)
   .refine((u) => Object.keys(u).length > 0, 'nothing to update');
 
 const version = z.number().int().min(0);
 
 export const updateTaskBody = z
-  .strictObject({
-    version: version.optional(),
-    title: taskFields.title.optional(),
-    description: taskFields.description.optional(),
-    priority: taskFields.priority.optional(),
-    assignee: taskFields.assignee.optional(),
-    dueDate: taskFields.dueDate.optional(),
-    labels: taskFields.labels.optional(),
-    subtasks: taskFields.subtasks.optional(),
-  })
+  .strictObject({ version: version.optional(), ...updatableTaskFields })
   .refine((b) => Object.keys(b).some((k) => k !== 'version'), 'nothing to update');
 
 /** A move names its neighbours in the target column, or the index it should land at. */

@@ -28,6 +28,14 @@ export interface Presence {
   reap(): Promise<PresenceChange[]>;
 }
 
+/** A heartbeat re-asserts each entry with `join`; those that come back first are new arrivals. */
+async function rejoinAll(p: Presence, entries: PresenceEntry[]): Promise<PresenceChange[]> {
+  const back: PresenceChange[] = [];
+  for (const e of entries)
+    if (await p.join(e)) back.push({ projectId: e.projectId, userId: e.userId });
+  return back;
+}
+
 const memberOf = (e: PresenceEntry) => `${e.userId}|${e.connId}`;
 const userOf = (member: string) => member.slice(0, member.indexOf('|'));
 
@@ -78,11 +86,8 @@ export class MemoryPresence implements Presence {
     return [...users];
   }
 
-  async heartbeat(entries: PresenceEntry[]): Promise<PresenceChange[]> {
-    const back: PresenceChange[] = [];
-    for (const e of entries)
-      if (await this.join(e)) back.push({ projectId: e.projectId, userId: e.userId });
-    return back;
+  heartbeat(entries: PresenceEntry[]): Promise<PresenceChange[]> {
+    return rejoinAll(this, entries);
   }
 
   async reap(): Promise<PresenceChange[]> {
@@ -206,11 +211,8 @@ export class RedisPresence implements Presence {
     return [...new Set(members.map(userOf))];
   }
 
-  async heartbeat(entries: PresenceEntry[]): Promise<PresenceChange[]> {
-    const back: PresenceChange[] = [];
-    for (const e of entries)
-      if (await this.join(e)) back.push({ projectId: e.projectId, userId: e.userId });
-    return back;
+  heartbeat(entries: PresenceEntry[]): Promise<PresenceChange[]> {
+    return rejoinAll(this, entries);
   }
 
   async reap(): Promise<PresenceChange[]> {
