@@ -84,18 +84,18 @@ export async function createCollabServer(config: Config, logger?: Logger): Promi
 
   // The HTTP server exists first, with its request listener in place, so that Socket.IO (which
   // attaches next) can route /socket.io/ requests to engine.io and everything else to Express.
-  let app: Express | undefined;
+  const handler: { app?: Express } = {};
   const httpServer = createServer((req, res) => {
-    if (app) app(req, res);
+    if (handler.app) handler.app(req, res);
     else res.writeHead(503).end();
   });
   const realtime = createRealtime({ ctx, httpServer, metrics, instanceId, redis });
-  app = createApp(ctx, {
+  const expressApp = createApp(ctx, {
     metrics,
     readiness: () => readiness(() => (redis ? redis.state() : 'disabled')),
     apiRouters: [sseRoutes(realtime)],
   });
-  const expressApp = app;
+  handler.app = expressApp;
 
   let closing: Promise<void> | undefined;
   return {
