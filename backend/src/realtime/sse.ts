@@ -6,6 +6,8 @@ import { NEEDS, requireProject } from '../projects/access.js';
 import type { Realtime } from './socket-server.js';
 
 const KEEPALIVE_MS = 15_000;
+/** How long an early event waits for the ones before it before the event log is asked. */
+const GAP_WAIT_MS = 1000;
 
 function frame(event: AnyDomainEvent): string {
   return `id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
@@ -20,8 +22,9 @@ export function sseRoutes(realtime: Realtime): Router {
   const r = Router();
   r.get('/projects/:projectId/events', async (req, res) => {
     const userId = currentUserId(res);
-    const { projectId } = req.params;
-    await requireProject(projectId, userId, NEEDS.read);
+    await requireProject(req.params.projectId, userId, NEEDS.read);
+    // Events carry the canonical (lower-case) id; the path may use either case.
+    const projectId = req.params.projectId.toLowerCase();
     const header =
       req.header('last-event-id') ??
       (typeof req.query.lastEventId === 'string' ? req.query.lastEventId : undefined);
@@ -39,21 +42,60 @@ export function sseRoutes(realtime: Realtime): Router {
     });
     res.write('retry: 3000\n\n');
 
-    // Subscribe before replaying so nothing falls between the two; drop what was already sent.
-    const pending: AnyDomainEvent[] = [];
+    // Frames go out in seq order, each once, so Last-Event-ID always means "everything up to
+    // here". Events from different replicas can arrive out of order: one that comes early waits
+    // in `ahead` until the gap before it is filled, by the live stream or, after GAP_WAIT_MS,
+    // from the event log; when the log cannot fill it either, the client is told to resync.
+    const ahead = new Map<number, AnyDomainEvent>();
     let replaying = true;
-    const send = (event: AnyDomainEvent) => {
-      if (event.seq <= lastSent) return;
-      lastSent = event.seq;
-      res.write(frame(event));
+    let closed = false;
+    let gapTimer: NodeJS.Timeout | undefined;
+    const resync = (seq: number) => {
+      res.write(`event: resync\ndata: ${JSON.stringify({ projectId, seq })}\n\n`);
+      lastSent = Math.max(lastSent, seq);
     };
-    const unsubscribe = realtime.subscribe(projectId, (event) =>
-      replaying ? pending.push(event) : send(event),
-    );
+    const flush = () => {
+      if (replaying || closed) return;
+      for (const seq of ahead.keys()) if (seq <= lastSent) ahead.delete(seq);
+      for (let e = ahead.get(lastSent + 1); e; e = ahead.get(lastSent + 1)) {
+        ahead.delete(e.seq);
+        lastSent = e.seq;
+        res.write(frame(e));
+      }
+      if (ahead.size === 0) {
+        clearTimeout(gapTimer);
+        gapTimer = undefined;
+      } else {
+        gapTimer ??= setTimeout(() => void fillGap(), GAP_WAIT_MS);
+        gapTimer.unref();
+      }
+    };
+    const fillGap = async () => {
+      gapTimer = undefined;
+      if (closed || ahead.size === 0) return;
+      const found = await realtime.replay(projectId, lastSent).catch(() => null);
+      if (closed) return;
+      for (const e of found?.events ?? []) if (e.seq > lastSent) ahead.set(e.seq, e);
+      if (ahead.size > 0 && !ahead.has(lastSent + 1)) {
+        // The log cannot fill the gap (trimmed, or a seq that never became an event).
+        resync(Math.max(found?.seq ?? 0, Math.min(...ahead.keys()) - 1));
+      }
+      flush();
+    };
+    const accept = (event: AnyDomainEvent) => {
+      if (event.seq <= lastSent) return;
+      ahead.set(event.seq, event);
+      flush();
+    };
+
+    // Subscribe before replaying so nothing falls between the two.
+    const unsubscribe = realtime.subscribe(projectId, accept);
     const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
     keepalive.unref();
     req.on('close', () => {
+      closed = true;
       clearInterval(keepalive);
+      clearTimeout(gapTimer);
       unsubscribe();
     });
 
@@ -62,13 +104,12 @@ export function sseRoutes(realtime: Realtime): Router {
       lastSent = seq;
       res.write(`event: ready\ndata: ${JSON.stringify({ projectId, seq })}\n\n`);
     } else if (events === null) {
-      res.write(`event: resync\ndata: ${JSON.stringify({ projectId, seq })}\n\n`);
-      lastSent = seq;
+      resync(seq);
     } else {
-      for (const e of events) send(e);
+      for (const e of events) if (e.seq > lastSent) ahead.set(e.seq, e);
     }
     replaying = false;
-    for (const e of pending.sort((a, b) => a.seq - b.seq)) send(e);
+    flush();
   });
   return r;
 }
