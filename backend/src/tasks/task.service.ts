@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Types } from 'mongoose';
 import {
   createTaskBody,
@@ -19,7 +20,12 @@ import { neighboursAt, positionBetween } from './ordering.js';
 import { Task, toTaskDTO, type TaskDoc } from './task.model.js';
 
 /** How often a write that lost a race on a position (or a version) is retried before giving up. */
-const MAX_ATTEMPTS = 6;
+const MAX_ATTEMPTS = 10;
+
+/** Jittered, growing pause between retries so that racing writers stop meeting each other. */
+function backOff(attempt: number): Promise<void> {
+  return sleep(5 + Math.random() * 20 * attempt);
+}
 
 export interface Mutation<T> {
   result: T;
@@ -130,7 +136,9 @@ export async function createTask(
       );
       return { result: task, event };
     } catch (err) {
+      // Another task took the end of this column first: wait a little, read the end again.
       if (!isDuplicateKey(err) || attempt >= MAX_ATTEMPTS) throw err;
+      await backOff(attempt);
     }
   }
 }
@@ -212,7 +220,6 @@ export async function moveTask(
 }
 
 const STALE_CLAIM_MS = 10_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Writes the next version of a task. The version number is claimed first (core/claims.ts), so of
@@ -235,7 +242,7 @@ async function versionedWrite(
     if (!(await claim(key, next))) {
       await releaseIfStale(key, next, current);
       if (expected !== undefined || attempt >= MAX_ATTEMPTS) throw await conflictOrGone(id);
-      await sleep(5 + Math.random() * 20 * attempt);
+      await backOff(attempt);
       continue;
     }
     try {
@@ -257,6 +264,7 @@ async function versionedWrite(
       // Give the version back: the write did not happen (a position taken meanwhile, or gone).
       await Claim.deleteOne({ k: key, n: next });
       if (!isDuplicateKey(err) || attempt >= MAX_ATTEMPTS) throw err;
+      await backOff(attempt);
     }
   }
 }
