@@ -238,7 +238,7 @@ function rateLimitSuite(store: 'memory' | 'redis') {
     });
 
     it('login attempts per email: the 4th is 429 with Retry-After, even with the right password', async () => {
-      const victim = await registerUser(api, `Victim${store}`);
+      const victim = await registerUser(api, `Victim${store}`, { ip: randomIp() });
       const ip = randomIp();
       for (let i = 0; i < 3; i++) {
         const r = await loginFrom(ip, victim.user.email, 'wrong password');
@@ -249,7 +249,7 @@ function rateLimitSuite(store: 'memory' | 'redis') {
       expectRateLimited(blocked, 15 * 60);
       expect(blocked.body).not.toHaveProperty('token');
       // The limit is per email: another account is unaffected.
-      const other = await registerUser(api, `Other${store}`);
+      const other = await registerUser(api, `Other${store}`, { ip: randomIp() });
       expect((await loginFrom(randomIp(), other.user.email, other.password)).status).toBe(200);
       if (redis) {
         const keys = await redis.keys(`collabflow:rl:login-email:*${victim.user.email}*`);
@@ -259,7 +259,7 @@ function rateLimitSuite(store: 'memory' | 'redis') {
     });
 
     it('a successful login clears the email’s failed-attempt count', async () => {
-      const u = await registerUser(api, `Forgetful${store}`);
+      const u = await registerUser(api, `Forgetful${store}`, { ip: randomIp() });
       const ip = randomIp();
       expect((await loginFrom(ip, u.user.email, 'wrong password')).status).toBe(401);
       expect((await loginFrom(ip, u.user.email, 'wrong password')).status).toBe(401);
@@ -293,7 +293,7 @@ function rateLimitSuite(store: 'memory' | 'redis') {
     });
 
     it('the general API limit per user: the 6th authenticated request is 429 with Retry-After', async () => {
-      const u = await registerUser(api, `Busy${store}`);
+      const u = await registerUser(api, `Busy${store}`, { ip: randomIp() });
       for (let i = 0; i < 5; i++) {
         const r = await api.get('/api/projects', u.token);
         expect(r.status, `request ${i + 1}`).toBe(200);
@@ -302,7 +302,7 @@ function rateLimitSuite(store: 'memory' | 'redis') {
       expectRateLimited(blocked, 60);
       expect((await api.post('/api/projects', { name: 'x' }, u.token)).status).toBe(429);
       // Another user has a budget of their own.
-      const other = await registerUser(api, `Calm${store}`);
+      const other = await registerUser(api, `Calm${store}`, { ip: randomIp() });
       expect((await api.get('/api/projects', other.token)).status).toBe(200);
       if (redis) {
         expect(await redis.exists(`collabflow:rl:api:${u.user.id}`)).toBe(1);

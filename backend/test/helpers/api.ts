@@ -93,10 +93,16 @@ let counter = 0;
 export async function registerUser(
   api: ReturnType<typeof client>,
   name = 'User',
+  opts: { ip?: string } = {},
 ): Promise<{ token: string; user: { id: string; email: string; name: string }; password: string }> {
   const email = `${name.toLowerCase().replace(/\W+/g, '')}-${Date.now().toString(36)}-${counter++}@example.test`;
   const password = 'correct horse battery';
-  const res = await api.post('/api/auth/register', { email, password, name });
+  // With `ip`, the request comes "from" that address (X-Forwarded-For; the app trusts loopback
+  // proxies), so suites that test the per-IP limit do not share a budget with everyone else.
+  const res = await api.call('POST', '/api/auth/register', {
+    body: { email, password, name },
+    headers: opts.ip ? { 'x-forwarded-for': opts.ip } : {},
+  });
   if (res.status !== 201)
     throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
   return { token: res.body.token, user: res.body.user, password };
