@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import { client, freshMongoUri, registerUser } from './helpers/api.js';
-import { call, collect, connected, socketFor, startReplica, waitUntil, type Replica } from './helpers/cluster.js';
+import {
+  call,
+  collect,
+  connected,
+  socketFor,
+  startReplica,
+  waitUntil,
+  type Replica,
+} from './helpers/cluster.js';
 
 /**
  * Two backend processes (different ports) on one real Redis and one FerretDB database:
@@ -27,7 +35,12 @@ describe('two replicas, one Redis', () => {
   };
 
   beforeAll(async () => {
-    const env = { MONGODB_URI: freshMongoUri('cluster'), REDIS_URL: inject('redisUrl'), PRESENCE_TTL: '6s', PRESENCE_HEARTBEAT: '1s' };
+    const env = {
+      MONGODB_URI: freshMongoUri('cluster'),
+      REDIS_URL: inject('redisUrl'),
+      PRESENCE_TTL: '6s',
+      PRESENCE_HEARTBEAT: '1s',
+    };
     [A, B] = await Promise.all([startReplica('replica-a', env), startReplica('replica-b', env)]);
     const apiA = client(A.url);
     owner = await registerUser(apiA, 'Owner');
@@ -36,8 +49,16 @@ describe('two replicas, one Redis', () => {
     stranger = await registerUser(apiA, 'Stranger');
     const p = await apiA.post('/api/projects', { name: 'Cluster board' }, owner.token);
     projectId = p.body.project.id;
-    await apiA.post(`/api/projects/${projectId}/members`, { email: mate.user.email, role: 'member' }, owner.token);
-    await apiA.post(`/api/projects/${projectId}/members`, { email: viewer.user.email, role: 'viewer' }, owner.token);
+    await apiA.post(
+      `/api/projects/${projectId}/members`,
+      { email: mate.user.email, role: 'member' },
+      owner.token,
+    );
+    await apiA.post(
+      `/api/projects/${projectId}/members`,
+      { email: viewer.user.email, role: 'viewer' },
+      owner.token,
+    );
     const ch = await apiA.get(`/api/projects/${projectId}/channels`, owner.token);
     channelId = ch.body.channels[0].id;
   });
@@ -49,8 +70,11 @@ describe('two replicas, one Redis', () => {
 
   it('a move on replica A reaches clients on replica B with the next seq and the full task', async () => {
     const api = client(A.url);
-    const t1 = (await api.post(`/api/projects/${projectId}/tasks`, { title: 'First' }, owner.token)).body.task;
-    const t2 = (await api.post(`/api/projects/${projectId}/tasks`, { title: 'Second' }, owner.token)).body.task;
+    const t1 = (await api.post(`/api/projects/${projectId}/tasks`, { title: 'First' }, owner.token))
+      .body.task;
+    const t2 = (
+      await api.post(`/api/projects/${projectId}/tasks`, { title: 'Second' }, owner.token)
+    ).body.task;
     const onA = await open(A, owner.token);
     const onB = await open(B, mate.token);
     const joinA = await call(onA, 'join:project', projectId);
@@ -86,14 +110,24 @@ describe('two replicas, one Redis', () => {
 
   it('a REST update on replica B reaches sockets on replica A', async () => {
     const apiB = client(B.url);
-    const task = (await apiB.post(`/api/projects/${projectId}/tasks`, { title: 'Via REST' }, mate.token)).body.task;
+    const task = (
+      await apiB.post(`/api/projects/${projectId}/tasks`, { title: 'Via REST' }, mate.token)
+    ).body.task;
     const onA = await open(A, owner.token);
     const join = await call(onA, 'join:project', projectId);
     const updates = collect(onA, 'task:updated');
-    const res = await apiB.patch(`/api/tasks/${task.id}`, { version: task.version, title: 'Renamed via REST' }, mate.token);
+    const res = await apiB.patch(
+      `/api/tasks/${task.id}`,
+      { version: task.version, title: 'Renamed via REST' },
+      mate.token,
+    );
     expect(res.status).toBe(200);
     await waitUntil(() => updates.length === 1, 5000, 'task:updated on A');
-    expect(updates[0]).toMatchObject({ taskId: task.id, updatedBy: mate.user.id, updates: { title: 'Renamed via REST' } });
+    expect(updates[0]).toMatchObject({
+      taskId: task.id,
+      updatedBy: mate.user.id,
+      updates: { title: 'Renamed via REST' },
+    });
     expect(updates[0].task.title).toBe('Renamed via REST');
     expect(updates[0].seq).toBe(join.data.seq + 1);
   });
@@ -102,7 +136,8 @@ describe('two replicas, one Redis', () => {
     const onA = await open(A, owner.token);
     const onB = await open(B, mate.token);
     const onB2 = await open(B, viewer.token);
-    for (const s of [onA, onB, onB2]) expect((await call(s, 'join:project', projectId)).ok).toBe(true);
+    for (const s of [onA, onB, onB2])
+      expect((await call(s, 'join:project', projectId)).ok).toBe(true);
     const got = [onA, onB, onB2].map((s) => collect(s, 'chat:newMessage'));
     const sends: Promise<any>[] = [];
     for (let i = 0; i < 10; i++) {
@@ -112,7 +147,10 @@ describe('two replicas, one Redis', () => {
     const acks = await Promise.all(sends);
     expect(acks.every((a) => a.ok)).toBe(true);
     await waitUntil(() => got.every((g) => g.length === 20), 5000, 'all 20 messages everywhere');
-    const history = await client(A.url).get(`/api/channels/${channelId}/messages?limit=20`, owner.token);
+    const history = await client(A.url).get(
+      `/api/channels/${channelId}/messages?limit=20`,
+      owner.token,
+    );
     const stored = history.body.messages.map((m: { id: string }) => m.id).reverse();
     for (const g of got) {
       const bySeq = [...g].sort((x, y) => x.seq - y.seq);
@@ -132,7 +170,11 @@ describe('two replicas, one Redis', () => {
     expect((await call(onA, 'chat:typing', { channelId, isTyping: true })).ok).toBe(true);
     await waitUntil(() => typing.length >= 1, 5000, 'typing on B');
     expect(typing[0]).toMatchObject({ channelId, userId: owner.user.id, isTyping: true });
-    const ms = await waitUntil(() => typing.some((t) => t.isTyping === false), 10_000, 'typing expiry on B');
+    const ms = await waitUntil(
+      () => typing.some((t) => t.isTyping === false),
+      10_000,
+      'typing expiry on B',
+    );
     expect(ms).toBeGreaterThan(3000);
   });
 
@@ -148,13 +190,21 @@ describe('two replicas, one Redis', () => {
 
     // A user with no other connection yet, with one tab on each replica.
     const tabs = await registerUser(client(A.url), 'Tabs');
-    await client(A.url).post(`/api/projects/${projectId}/members`, { email: tabs.user.email, role: 'member' }, owner.token);
+    await client(A.url).post(
+      `/api/projects/${projectId}/members`,
+      { email: tabs.user.email, role: 'member' },
+      owner.token,
+    );
     const tabA = await open(A, tabs.token);
     const tabB = await open(B, tabs.token);
     await call(tabA, 'join:project', projectId);
     const second = await call(tabB, 'join:project', projectId);
     const mateId = tabs.user.id;
-    await waitUntil(() => joinedA.some((j) => j.userId === mateId) && joinedB.some((j) => j.userId === mateId), 5000, 'user:joined');
+    await waitUntil(
+      () => joinedA.some((j) => j.userId === mateId) && joinedB.some((j) => j.userId === mateId),
+      5000,
+      'user:joined',
+    );
     await new Promise((r) => setTimeout(r, 300));
     expect(joinedA.filter((j) => j.userId === mateId)).toHaveLength(1);
     expect(joinedB.filter((j) => j.userId === mateId)).toHaveLength(1);
@@ -167,7 +217,11 @@ describe('two replicas, one Redis', () => {
     expect(stillThere.data.users.map((u: { id: string }) => u.id)).toContain(mateId);
 
     tabB.disconnect();
-    await waitUntil(() => leftA.some((l) => l.userId === mateId) && leftB.some((l) => l.userId === mateId), 5000, 'user:left on both');
+    await waitUntil(
+      () => leftA.some((l) => l.userId === mateId) && leftB.some((l) => l.userId === mateId),
+      5000,
+      'user:left on both',
+    );
     expect(leftA.filter((l) => l.userId === mateId)).toHaveLength(1);
   });
 

@@ -80,7 +80,9 @@ export async function startReplica(
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) {
-      throw new Error(`replica ${name} exited during start-up (${child.exitCode}): ${stderr.slice(-2000)}`);
+      throw new Error(
+        `replica ${name} exited during start-up (${child.exitCode}): ${stderr.slice(-2000)}`,
+      );
     }
     try {
       const res = await fetch(`${url}/healthz`);
@@ -118,7 +120,11 @@ export async function startReplica(
 }
 
 /** A real Socket.IO client over a real WebSocket. */
-export function socketFor(url: string, token: string, opts: { reconnection?: boolean } = {}): Socket {
+export function socketFor(
+  url: string,
+  token: string,
+  opts: { reconnection?: boolean } = {},
+): Socket {
   return connect(url, {
     auth: { token },
     transports: ['websocket'],
@@ -136,7 +142,12 @@ export function connected(socket: Socket): Promise<void> {
 }
 
 /** Emits with an acknowledgement and returns the ack ({ ok, data } or { ok: false, error }). */
-export async function call(socket: Socket, event: string, payload?: unknown, timeoutMs = 5000): Promise<any> {
+export async function call(
+  socket: Socket,
+  event: string,
+  payload?: unknown,
+  timeoutMs = 5000,
+): Promise<any> {
   return socket.timeout(timeoutMs).emitWithAck(event, payload);
 }
 
@@ -148,11 +159,16 @@ export function collect<T = any>(socket: Socket, event: string): T[] {
 }
 
 /** Polls `check` until it returns true or the time is up; returns how long it took. */
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<number> {
   const start = Date.now();
   for (;;) {
     if (await check()) return Date.now() - start;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() - start > timeoutMs)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
