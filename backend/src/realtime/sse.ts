@@ -77,8 +77,9 @@ export function sseRoutes(realtime: Realtime): Router {
       if (closed) return;
       for (const e of found?.events ?? []) if (e.seq > lastSent) ahead.set(e.seq, e);
       if (ahead.size > 0 && !ahead.has(lastSent + 1)) {
-        // The log cannot fill the gap (trimmed, or a seq that never became an event).
-        resync(Math.max(found?.seq ?? 0, Math.min(...ahead.keys()) - 1));
+        // The log cannot fill the gap (unreachable, trimmed, or a seq that never became an
+        // event): one resync up to the current seq, after which the client reloads the snapshot.
+        resync(Math.max(found?.seq ?? 0, ...ahead.keys()));
       }
       flush();
     };

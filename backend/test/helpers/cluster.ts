@@ -6,7 +6,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { io as connect, type Socket } from 'socket.io-client';
-import { freePort } from '../../../scripts/lib/services.js';
 import { TEST_JWT_SECRET } from './api.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -36,7 +35,6 @@ export async function startReplica(
   name: string,
   env: Record<string, string | undefined>,
 ): Promise<Replica> {
-  const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', MAIN], {
     cwd: ROOT,
     env: {
@@ -44,7 +42,9 @@ export async function startReplica(
       HOME: process.env.HOME,
       NODE_ENV: 'test',
       HOST: '127.0.0.1',
-      PORT: String(port),
+      // Port 0: the replica binds a free port itself and says which in its "listening" line.
+      // Picking one here and passing it on would race with other test files doing the same.
+      PORT: '0',
       INSTANCE_ID: name,
       JWT_SECRET: TEST_JWT_SECRET,
       PASSWORD_HASH_COST: '10',
@@ -76,26 +76,31 @@ export async function startReplica(
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
-  const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
+  let port = 0;
   for (;;) {
     if (child.exitCode !== null) {
       throw new Error(
         `replica ${name} exited during start-up (${child.exitCode}): ${stderr.slice(-2000)}`,
       );
     }
-    try {
-      const res = await fetch(`${url}/healthz`);
-      if (res.ok) break;
-    } catch {
-      /* not listening yet */
+    const listening = logs.find(
+      (l) => typeof l.port === 'number' && /listening/.test(String(l.msg)),
+    );
+    if (listening) {
+      port = listening.port as number;
+      break;
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`replica ${name} did not start within 30 s: ${stderr.slice(-2000)}`);
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 50));
   }
+  const url = `http://127.0.0.1:${port}`;
+  const health = await fetch(`${url}/healthz`);
+  if (!health.ok)
+    throw new Error(`replica ${name} listens on ${port} but /healthz is ${health.status}`);
   const pid = child.pid ?? -1;
   return {
     name,
