@@ -4,6 +4,7 @@
  * what happens in it. Real replica processes, real Redis and FerretDB, real WebSocket clients.
  */
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { io as connect, type Socket } from 'socket.io-client';
@@ -277,5 +278,54 @@ describe('socket authentication and authorization', () => {
     expect(await call(goneSocket, 'chat:typing', { channelId, isTyping: true })).toMatchObject({
       ok: false,
     });
+  });
+
+  it('a deleted project lets go of its sockets on every replica: no room, no chat, no presence', async () => {
+    const api = client(A.url);
+    const p = await api.post('/api/projects', { name: 'Doomed' }, owner.token);
+    const doomed = p.body.project.id as string;
+    const add = await api.post(
+      `/api/projects/${doomed}/members`,
+      { email: mate.user.email, role: 'member' },
+      owner.token,
+    );
+    expect(add.status).toBe(201);
+    const doomedChannel = (await api.get(`/api/projects/${doomed}/channels`, owner.token)).body
+      .channels[0].id as string;
+    const onA = await open(A, owner.token);
+    const onB = await open(B, mate.token);
+    for (const s of [onA, onB]) {
+      expect((await call(s, 'join:project', doomed)).ok).toBe(true);
+      expect((await call(s, 'chat:join', doomedChannel)).ok).toBe(true);
+    }
+    const presenceKey = `collabflow:presence:project:${doomed}`;
+    const redis = new Redis(inject('redisUrl'), { lazyConnect: true });
+    await redis.connect();
+    try {
+      expect(await redis.zcard(presenceKey)).toBe(2);
+      const typingOnA = collect(onA, 'chat:userTyping');
+      const deleted = collect(onB, 'project:deleted');
+
+      expect((await api.del(`/api/projects/${doomed}`, owner.token)).status).toBe(204);
+      await waitUntil(() => deleted.length === 1, 5000, 'project:deleted on B');
+      expect(deleted[0]).toMatchObject({ projectId: doomed });
+
+      // Presence entries go at once, not when heartbeats stop (they never would: both sockets
+      // are still connected).
+      await waitUntil(async () => (await redis.zcard(presenceKey)) === 0, 5000, 'no presence');
+      // The channel room is gone on B too: typing there is refused and reaches nobody.
+      expect(
+        await call(onB, 'chat:typing', { channelId: doomedChannel, isTyping: true }),
+      ).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+      await sleep(300);
+      expect(typingOnA).toEqual([]);
+      expect(await call(onB, 'join:project', doomed)).toMatchObject({
+        ok: false,
+        error: { code: 'not_found' },
+      });
+      expect(onA.connected && onB.connected).toBe(true);
+    } finally {
+      redis.disconnect();
+    }
   });
 });

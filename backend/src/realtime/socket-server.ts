@@ -191,6 +191,7 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
     toFeed(event);
     // A removed member is no longer online in the project: drop this replica's presence entries.
     if (event.type === 'member:removed') forgetPresence(event.projectId, event.data.userId);
+    if (event.type === 'project:deleted') forgetProject(event.projectId);
   }
 
   bus.subscribe((event) => {
@@ -276,6 +277,19 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
     for (const [socketId, entries] of local) {
       if (entries.get(projectId)?.userId === userId) void leavePresence(socketId, projectId);
     }
+  }
+
+  /** The project of each channel room a socket of this replica joined (for project deletion). */
+  const channelRooms = new Map<string, string>();
+
+  /** A deleted project lets go of this replica's sockets: no presence, no chat rooms. */
+  function forgetProject(projectId: string) {
+    for (const [socketId, entries] of local) {
+      if (entries.has(projectId)) void leavePresence(socketId, projectId);
+    }
+    const gone = [...channelRooms].filter(([, pid]) => pid === projectId).map(([room]) => room);
+    for (const room of gone) channelRooms.delete(room);
+    if (gone.length > 0) io.local.in(gone).socketsLeave(gone);
   }
 
   let ticking = false;
@@ -472,7 +486,8 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
 
     on(socket, 'chat:join', limits.read, async (raw) => {
       const channelId = parse(channelIdPayload, raw, 'chat:join');
-      await chat.loadChannel(channelId, userId, NEEDS.read);
+      const channel = await chat.loadChannel(channelId, userId, NEEDS.read);
+      channelRooms.set(rooms.channel(channelId), channel.projectId.toString());
       await socket.join(rooms.channel(channelId));
       const { messages } = await chat.listMessages(userId, channelId, {});
       return { messages };
