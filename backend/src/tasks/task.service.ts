@@ -110,33 +110,47 @@ export async function createTask(
   await checkAssignee(projectId, input.assignee);
   const pid = new Types.ObjectId(projectId);
   const status = input.status ?? 'todo';
+  const task = toTaskDTO(
+    await appendToColumn(pid, status, (position) => ({
+      projectId: pid,
+      title: input.title,
+      description: input.description ?? '',
+      status,
+      priority: input.priority ?? 'medium',
+      assignee: input.assignee ? new Types.ObjectId(input.assignee) : null,
+      dueDate: input.dueDate ? new Date(input.dueDate) : null,
+      labels: input.labels ?? [],
+      subtasks: input.subtasks ?? [],
+      position,
+      createdBy: new Types.ObjectId(userId),
+    })),
+  );
+  const event = await publishEvent(
+    ctx,
+    'task:created',
+    projectId,
+    userId,
+    { task, createdBy: userId },
+    clientId,
+  );
+  return { result: task, event };
+}
+
+/**
+ * Inserts a task at the end of its column. Concurrent creates in one column compute the same
+ * position; the unique (project, status, position) index lets one win, and the others back off,
+ * read the end again and retry.
+ */
+async function appendToColumn(
+  pid: Types.ObjectId,
+  status: TaskStatus,
+  build: (position: string) => Record<string, unknown>,
+): Promise<TaskDoc> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const doc = await Task.create({
-        projectId: pid,
-        title: input.title,
-        description: input.description ?? '',
-        status,
-        priority: input.priority ?? 'medium',
-        assignee: input.assignee ? new Types.ObjectId(input.assignee) : null,
-        dueDate: input.dueDate ? new Date(input.dueDate) : null,
-        labels: input.labels ?? [],
-        subtasks: input.subtasks ?? [],
-        position: positionBetween(await lastPosition(pid, status), null),
-        createdBy: new Types.ObjectId(userId),
-      });
-      const task = toTaskDTO(doc.toObject());
-      const event = await publishEvent(
-        ctx,
-        'task:created',
-        projectId,
-        userId,
-        { task, createdBy: userId },
-        clientId,
-      );
-      return { result: task, event };
+      const doc = await Task.create(build(positionBetween(await lastPosition(pid, status), null)));
+      return doc.toObject() as TaskDoc;
     } catch (err) {
-      // Another task took the end of this column first: wait a little, read the end again.
       if (!isDuplicateKey(err) || attempt >= MAX_ATTEMPTS) throw err;
       await backOff(attempt);
     }
