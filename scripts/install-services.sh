@@ -49,7 +49,7 @@ fi
 # start ("Invalid build/version/version.txt file content"): the module zip ships an empty
 # build/version/version.txt, which FerretDB's own build fills in (bin/task gen-version). So we
 # fetch the same module version through the Go module proxy, write that one file, and build
-# cmd/ferretdb from it. See docs/services.md.
+# cmd/ferretdb from it. See docs/storage.md.
 say "building ferretdb $FERRETDB_VERSION (about a minute the first time)"
 src_dir="$(go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
 if [ -z "$src_dir" ] || [ ! -d "$src_dir" ]; then
