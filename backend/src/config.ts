@@ -69,8 +69,8 @@ const schema = z
     RATE_LIMIT_SOCKET_TYPING: int(5, 1),
     SOCKET_MAX_PAYLOAD: int(100_000, 1000),
     EVENT_LOG_SIZE: int(500, 10, 100_000),
-    PRESENCE_TTL: duration.default(30_000),
-    PRESENCE_HEARTBEAT: duration.default(10_000),
+    PRESENCE_TTL: duration.default(15_000),
+    PRESENCE_HEARTBEAT: duration.default(5_000),
     SHUTDOWN_TIMEOUT: duration.default(10_000),
     SEED_DEMO: bool.default(false),
   })

@@ -163,8 +163,8 @@ describe('a replica killed with SIGKILL', () => {
       REDIS_URL: inject('redisUrl'),
       // Every test file registers from 127.0.0.1, and the per-IP budget lives in the shared Redis.
       RATE_LIMIT_LOGIN_PER_IP: '100000',
-      PRESENCE_TTL: '6s',
-      PRESENCE_HEARTBEAT: '1s',
+      // PRESENCE_TTL and PRESENCE_HEARTBEAT at their defaults (15 s, 5 s): the spec's 30 s is
+      // about what a deployment gets without tuning.
     };
     [A, B] = await Promise.all([startReplica('kill-a', env), startReplica('kill-b', env)]);
   });
@@ -173,7 +173,7 @@ describe('a replica killed with SIGKILL', () => {
     await Promise.all([A?.stop(), B?.kill9()]);
   });
 
-  it('its users leave the project cluster-wide within the presence TTL (spec: 30 s)', async () => {
+  it('its users leave the project cluster-wide within 30 s, with the default presence TTL', async () => {
     const api = client(A.url);
     const owner = await registerUser(api, 'Watcher');
     const crashUser = await registerUser(api, 'OnB');
@@ -204,7 +204,9 @@ describe('a replica killed with SIGKILL', () => {
       'user:left on A after kill -9',
     );
     const latency = Date.now() - killedAt;
-    console.log(`[measure] user:left after kill -9 of replica B: ${latency} ms (PRESENCE_TTL 6 s)`);
+    console.log(
+      `[measure] user:left after kill -9 of replica B: ${latency} ms (PRESENCE_TTL 15 s, heartbeat 5 s)`,
+    );
     expect(latency).toBeLessThan(30_000);
     expect(left.filter((l) => l.userId === crashUser.user.id)).toHaveLength(1);
     expect(left.find((l) => l.userId === crashUser.user.id)).toMatchObject({ projectId });
@@ -215,7 +217,7 @@ describe('a replica killed with SIGKILL', () => {
     expect(ids).not.toContain(crashUser.user.id);
     expect(ids).toContain(owner.user.id);
     expect(A.exitCode()).toBeNull();
-  }, 45_000);
+  }, 60_000);
 });
 
 describe('a replica stopped with SIGTERM', () => {
