@@ -365,32 +365,26 @@ describe('.env.example and docs/configuration.md', () => {
     }
   });
 
+  /** The `| \`NAME\` | \`default\` | … |` rows of a configuration table, as [name, default]. */
+  const configTable = (markdown: string): [string, string][] =>
+    markdown
+      .split('\n')
+      .map((l) => /^\| `([A-Z][A-Z0-9_]*)` \| (`[^`]*`|\*\(empty\)\*) \|/.exec(l))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map(([, key, value]) => [key!, value === '*(empty)*' ? '' : value!.slice(1, -1)]);
+
   it('cannot be used as is in production', () => {
     expect(() => loadConfig({ ...example, NODE_ENV: 'production' })).toThrow(ConfigError);
     expect(() => loadConfig({ ...example, NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
   });
 
   it('matches the table in docs/configuration.md', () => {
-    const rows = read('docs/configuration.md')
-      .split('\n')
-      .map((l) => /^\| `([A-Z][A-Z0-9_]*)` \| (`[^`]*`|\*\(empty\)\*) \|/.exec(l))
-      .filter((m): m is RegExpExecArray => m !== null)
-      .map(([, key, value]): [string, string] => [
-        key!,
-        value === '*(empty)*' ? '' : value!.slice(1, -1),
-      ]);
+    const rows = configTable(read('docs/configuration.md'));
     expect(rows).toEqual(entries);
   });
 
   it('matches the table in README.md', () => {
-    const rows = read('README.md')
-      .split('\n')
-      .map((l) => /^\| `([A-Z][A-Z0-9_]*)` \| (`[^`]*`|\*\(empty\)\*) \|/.exec(l))
-      .filter((m): m is RegExpExecArray => m !== null)
-      .map(([, key, value]): [string, string] => [
-        key!,
-        value === '*(empty)*' ? '' : value!.slice(1, -1),
-      ]);
+    const rows = configTable(read('README.md'));
     expect(rows).toEqual(entries);
   });
 });

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { comparePositions, neighboursAt, positionBetween } from '../src/tasks/ordering.js';
-
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from './helpers/random.js';
 
 function expectStrictlyIncreasing(column: readonly string[]) {
   for (let i = 1; i < column.length; i++) {

@@ -16,21 +16,15 @@ import {
   waitUntil,
   type Replica,
 } from './helpers/cluster.js';
+import { mulberry32 } from './helpers/random.js';
 
 const SEED = 0xc0ffee;
 const CASES = 1000;
 const BATCH = 25;
 
-/** mulberry32: a small deterministic PRNG. */
+/** The seeded PRNG with the helpers the fuzzer draws from. */
 function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!;
   return { next, int, pick };

@@ -1,6 +1,7 @@
 import { TASK_STATUSES, type AnyDomainEvent, type TaskStatus } from '@collabflow/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, registerUser, startApi, type TestApi } from './helpers/api.js';
+import { mulberry32 } from './helpers/random.js';
 
 type User = Awaited<ReturnType<typeof registerUser>>;
 interface Task {
@@ -10,18 +11,6 @@ interface Task {
   position: string;
   version: number;
   [k: string]: unknown;
-}
-
-/** A small seeded PRNG so a failing random run can be replayed. */
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('tasks', () => {
