@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs what CollabFlow's local stack needs and is missing: Debian's redis-server (and nginx
-# for the local cluster, chromium for browser tests when asked) and FerretDB 1.24.2.
+# Installs what CollabFlow's local stack needs and is missing: Debian's redis-server (and, when
+# asked, nginx, which fronts the web app and the API in `npm start`, `npm run start:cluster` and
+# the tests, and chromium for the browser tests) and FerretDB 1.24.2.
 # Skips whatever is already there; runs non-interactively; safe to run again.
 #
-#   bash scripts/install-services.sh            # redis-server + ferretdb
-#   bash scripts/install-services.sh nginx      # ... and nginx
+#   bash scripts/install-services.sh                   # redis-server + ferretdb
+#   bash scripts/install-services.sh nginx             # ... and nginx
+#   bash scripts/install-services.sh nginx chromium    # ... and chromium (npm test)
 set -euo pipefail
 
 FERRETDB_VERSION="v1.24.2"

@@ -1,23 +1,36 @@
 /**
  * Runs CollabFlow's local stack on this machine and stops exactly what it started on Ctrl-C.
  *
- *   node --import tsx scripts/stack.ts single    # npm start: FerretDB, Redis, API on :4000
- *   node --import tsx scripts/stack.ts cluster   # npm run start:cluster: + replicas :4001/:4002, nginx :8080
+ *   node --import tsx scripts/stack.ts single    # npm start: FerretDB, Redis, API on :4000,
+ *                                                #   nginx on :3000 (web app + API, one origin)
+ *   node --import tsx scripts/stack.ts cluster   # npm run start:cluster: replicas :4001/:4002,
+ *                                                #   nginx on :8080 (web app + API, one origin)
+ *
+ * The browser talks to one origin, nginx (deploy/nginx/collabflow.conf): pages and /_next/ go
+ * to the Next.js web app, which runs on an internal loopback port; /api, /socket.io, /healthz,
+ * /readyz and /metrics go to the API. The web app runs when it is built
+ * (frontend/.next/BUILD_ID; `npm start` builds it); without it, single mode runs the API alone
+ * and cluster mode's nginx answers pages with a note on how to build it.
  *
  * MONGODB_URI / REDIS_URL in the environment are used instead of starting FerretDB / Redis.
  * Data lives in .collabflow/data (git-ignored), logs in .collabflow/logs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startFerretDB, startRedis, type ManagedService } from './lib/services.js';
+import { freePort, startFerretDB, startRedis, type ManagedService } from './lib/services.js';
 import { nginxArgs, nginxBinary, renderNginxConf } from './lib/nginx.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const STATE = join(ROOT, '.collabflow');
 const LOGS = join(STATE, 'logs');
+const WEB_DIR = join(ROOT, 'frontend');
+const NEXT_BIN = join(ROOT, 'node_modules/next/dist/bin/next');
+const BUILD_WEB = 'npm run build -w @collabflow/shared && npm run build -w @collabflow/frontend';
+const DEMO_LOGIN = 'alice@demo.collabflow.test / collabflow-demo';
 const mode = process.argv[2] === 'cluster' ? 'cluster' : 'single';
 
 const say = (msg: string) => process.stdout.write(`[collabflow] ${msg}\n`);
@@ -49,12 +62,23 @@ interface Child {
 
 const children: Child[] = [];
 const services: ManagedService[] = [];
+let placeholder: Server | undefined;
 let stopping = false;
 
-/** Starts a process; its output goes to .collabflow/logs/<name>.log, plain-text lines also to the terminal. */
-function run(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv): Child {
+/**
+ * Starts a process; its output goes to .collabflow/logs/<name>.log, plain-text lines (and JSON
+ * log lines of level warn and above) also to the terminal. With `quietStdout`, only its stderr
+ * reaches the terminal.
+ */
+function run(
+  name: string,
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  opts: { cwd?: string; quietStdout?: boolean } = {},
+): Child {
   const log = createWriteStream(join(LOGS, `${name}.log`), { flags: 'a' });
-  const proc = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(cmd, args, { cwd: opts.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const forward = (chunk: Buffer) => {
     log.write(chunk);
     for (const line of chunk.toString('utf8').split('\n')) {
@@ -71,7 +95,7 @@ function run(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv):
       process.stdout.write(`[${name}] ${line}\n`);
     }
   };
-  proc.stdout?.on('data', forward);
+  proc.stdout?.on('data', opts.quietStdout ? (chunk: Buffer) => log.write(chunk) : forward);
   proc.stderr?.on('data', forward);
   const exited = new Promise<number | null>((resolve) =>
     proc.once('exit', (code) => resolve(code)),
@@ -89,13 +113,15 @@ function run(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv):
   return child;
 }
 
-async function waitForHttp(url: string, what: string, timeoutMs = 60_000) {
+/** Polls `url` until it answers 2xx (or, with `anyAnswer`, anything below 500, redirects too). */
+async function waitForHttp(url: string, what: string, timeoutMs = 60_000, anyAnswer = false) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (stopping) return;
     try {
-      const res = await fetch(url);
-      if (res.ok) return;
+      const res = await fetch(url, { redirect: 'manual' });
+      await res.body?.cancel();
+      if (anyAnswer ? res.status < 500 : res.ok) return;
     } catch {
       /* not up yet */
     }
@@ -114,9 +140,31 @@ async function shutdown(code: number) {
     await c.exited;
     clearTimeout(timer);
   }
+  placeholder?.closeAllConnections();
+  placeholder?.close();
   for (const s of [...services].reverse()) await s.stop();
   say('stopped everything it started');
   process.exit(code);
+}
+
+/**
+ * Stands in for the web app behind cluster mode's nginx when it is not built, so a browser gets
+ * a page that says how to build it rather than nginx's 502.
+ */
+async function startPlaceholder(): Promise<string> {
+  const server = createHttpServer((_req, res) => {
+    res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end(
+      `The CollabFlow web app is not built. Build it with\n\n  ${BUILD_WEB}\n\n` +
+        'and start the stack again (npm start and npm run start:cluster build it for you).\n' +
+        'The API is served here as usual: /api, /socket.io, /healthz, /readyz.\n',
+    );
+  });
+  placeholder = server;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const addr = server.address();
+  if (!addr || typeof addr === 'string') throw new Error('placeholder: no address');
+  return `127.0.0.1:${addr.port}`;
 }
 
 async function main() {
@@ -125,18 +173,24 @@ async function main() {
     mode === 'cluster'
       ? (process.env.CLUSTER_PORTS ?? '4001,4002').split(',').map((p) => Number(p.trim()))
       : [intFromEnv('PORT', 4000)];
-  const nginxPort = intFromEnv('NGINX_PORT', 8080);
-  const webPort = intFromEnv('WEB_PORT', 3000);
-  const hasWeb = existsSync(join(ROOT, 'frontend/.next/BUILD_ID'));
-  const wanted = [
-    ...apiPorts,
-    ...(mode === 'cluster' ? [nginxPort] : []),
-    ...(hasWeb ? [webPort] : []),
-  ];
-  for (const p of wanted) {
+  const hasWeb = existsSync(join(WEB_DIR, '.next/BUILD_ID'));
+  if (!hasWeb) {
+    say(
+      `the web app is not built (no frontend/.next/BUILD_ID), running without it; build it with: ${BUILD_WEB}`,
+    );
+  }
+  // The one origin the browser uses: nginx, in front of the web app and the API. Single mode
+  // without a built web app runs the API alone, as it always did.
+  const edgePort =
+    mode === 'cluster'
+      ? intFromEnv('NGINX_PORT', 8080)
+      : hasWeb
+        ? intFromEnv('WEB_PORT', 3000)
+        : undefined;
+  for (const p of [...apiPorts, ...(edgePort === undefined ? [] : [edgePort])]) {
     if (!Number.isInteger(p) || !(await portFree(p))) {
       throw new Error(
-        `port ${p} is busy or invalid; free it or set PORT / CLUSTER_PORTS / NGINX_PORT / WEB_PORT`,
+        `port ${p} is busy or invalid; free it or set ${mode === 'cluster' ? 'CLUSTER_PORTS / NGINX_PORT' : 'PORT / WEB_PORT'}`,
       );
     }
   }
@@ -165,9 +219,10 @@ async function main() {
   const backend = join(ROOT, 'backend/dist/main.js');
   if (!existsSync(backend))
     throw new Error('backend/dist/main.js is missing; run `npm run build` first');
-  const origins = [`http://localhost:${webPort}`, `http://127.0.0.1:${webPort}`];
-  if (mode === 'cluster')
-    origins.push(`http://localhost:${nginxPort}`, `http://127.0.0.1:${nginxPort}`);
+  // The browser's origin is nginx's. Single mode without the web app keeps :3000 (the config
+  // default) for a web app served some other way.
+  const originPort = edgePort ?? intFromEnv('WEB_PORT', 3000);
+  const origins = [`http://localhost:${originPort}`, `http://127.0.0.1:${originPort}`];
   apiPorts.forEach((port, i) => {
     const name = mode === 'cluster' ? `replica-${i + 1}` : 'api';
     run(name, process.execPath, [backend], {
@@ -181,12 +236,32 @@ async function main() {
       CORS_ORIGINS: process.env.CORS_ORIGINS ?? origins.join(','),
     });
   });
-  // The first replica seeds the demo data; the others start once it is ready.
-  await Promise.all(
-    apiPorts.map((p) => waitForHttp(`http://127.0.0.1:${p}/readyz`, `API on :${p}`)),
-  );
 
-  if (mode === 'cluster') {
+  // The web app (`next start`, run directly so the PID held here is the server itself) on an
+  // internal loopback port; the browser reaches it through nginx only.
+  let webAddress: string | undefined;
+  if (hasWeb) {
+    const port = await freePort();
+    webAddress = `127.0.0.1:${port}`;
+    const web = run(
+      'web',
+      process.execPath,
+      [NEXT_BIN, 'start', '-p', String(port), '-H', '127.0.0.1'],
+      // `next start` with NODE_ENV=development would run the production build in dev mode.
+      { ...process.env, NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1' },
+      // Its own banner names the internal port, which is not the one to open.
+      { cwd: WEB_DIR, quietStdout: true },
+    );
+    say(`web app (Next.js) on ${webAddress} behind nginx, pid ${web.proc.pid}`);
+  }
+
+  // The first replica seeds the demo data; the others start once it is ready.
+  await Promise.all([
+    ...apiPorts.map((p) => waitForHttp(`http://127.0.0.1:${p}/readyz`, `API on :${p}`)),
+    ...(webAddress ? [waitForHttp(`http://${webAddress}/`, 'web app', 120_000, true)] : []),
+  ]);
+
+  if (edgePort !== undefined) {
     const workDir = join(STATE, 'nginx');
     mkdirSync(workDir, { recursive: true });
     const conf = join(workDir, 'nginx.conf');
@@ -194,54 +269,37 @@ async function main() {
       conf,
       renderNginxConf({
         upstreams: apiPorts.map((p) => `127.0.0.1:${p}`),
-        listenPort: nginxPort,
+        webUpstreams: [webAddress ?? (await startPlaceholder())],
+        listenPort: edgePort,
         workDir,
       }),
     );
     run('nginx', nginxBinary(), nginxArgs(conf, workDir), process.env);
-    await waitForHttp(`http://127.0.0.1:${nginxPort}/healthz`, 'nginx');
+    await waitForHttp(`http://127.0.0.1:${edgePort}/healthz`, 'nginx');
+    if (webAddress) await waitForHttp(`http://127.0.0.1:${edgePort}/`, 'nginx', 60_000, true);
   }
+  if (stopping) return;
 
-  if (hasWeb) {
-    const apiUrl =
-      mode === 'cluster' ? `http://127.0.0.1:${nginxPort}` : `http://127.0.0.1:${apiPorts[0]}`;
-    run(
-      'web',
-      'npm',
-      [
-        'run',
-        'start',
-        '-w',
-        '@collabflow/frontend',
-        '--',
-        '-p',
-        String(webPort),
-        '-H',
-        '127.0.0.1',
-      ],
-      {
-        ...process.env,
-        NEXT_TELEMETRY_DISABLED: '1',
-        API_URL: apiUrl,
-        NEXT_PUBLIC_API_URL: apiUrl,
-      },
-    );
-    await waitForHttp(`http://127.0.0.1:${webPort}/`, 'web app', 120_000);
-  }
-
-  say('ready');
-  if (hasWeb) say(`  web app      http://localhost:${webPort}`);
+  // One write, `ready` last: whoever waits for `ready` has every URL line by then.
+  const api = `http://localhost:${apiPorts[0]}`;
+  const edge = edgePort === undefined ? undefined : `http://localhost:${edgePort}`;
+  const lines: string[] = [];
+  if (edge && hasWeb) lines.push(`  web app      ${edge}   (log in as ${DEMO_LOGIN})`);
   if (mode === 'cluster') {
-    say(
-      `  via nginx    http://localhost:${nginxPort}   (API + Socket.IO, sticky by client address)`,
+    lines.push(
+      `  API          ${edge}/api   (through nginx with Socket.IO, sticky by client address; OpenAPI: /api/openapi.json)`,
     );
-    apiPorts.forEach((p, i) => say(`  replica ${i + 1}    http://localhost:${p}`));
+    apiPorts.forEach((p, i) => lines.push(`  replica ${i + 1}    http://localhost:${p}`));
   } else {
-    say(`  API          http://localhost:${apiPorts[0]}/api   (OpenAPI: /api/openapi.json)`);
+    lines.push(
+      `  API          ${api}/api   (${edge ? `also ${edge}/api; ` : ''}OpenAPI: /api/openapi.json)`,
+    );
   }
-  say(`  health       http://localhost:${apiPorts[0]}/readyz   metrics: /metrics`);
-  say(`  logs         ${LOGS}`);
-  say('Ctrl-C stops everything this command started.');
+  lines.push(`  health       ${edge ?? api}/readyz   metrics: ${api}/metrics`);
+  lines.push(`  logs         ${LOGS}`);
+  lines.push('Ctrl-C stops everything this command started.');
+  lines.push('ready');
+  process.stdout.write(lines.map((l) => `[collabflow] ${l}\n`).join(''));
 }
 
 process.on('SIGINT', () => void shutdown(0));

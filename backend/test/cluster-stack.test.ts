@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,17 +20,24 @@ function portFree(port: number): Promise<boolean> {
 }
 
 /**
- * `npm run start:cluster` as a user runs it (scripts/stack.ts cluster, on the built backend):
- * two replica processes and Debian's nginx with the docker-compose nginx config in front.
+ * `npm run start:cluster` as a user runs it (scripts/stack.ts cluster, on the built backend and
+ * the built web app): two replica processes, the Next.js web app, and Debian's nginx with the
+ * docker-compose nginx config in front of them, on one origin.
  */
-describe('the local cluster (two replicas behind nginx)', () => {
+describe('the local cluster (two replicas and the web app behind nginx)', () => {
   let stack: ReturnType<typeof spawn>;
   let out = '';
   let exited: Promise<number | null>;
-  const ports = { r1: 0, r2: 0, nginx: 0 };
+  const ports = { r1: 0, r2: 0, nginx: 0, web: 0 };
   const sockets: Socket[] = [];
 
   beforeAll(async () => {
+    // npm test builds the web app before the tests; without it this test would not cover it.
+    if (!existsSync(join(ROOT, 'frontend/.next/BUILD_ID'))) {
+      throw new Error(
+        'the web app is not built (no frontend/.next/BUILD_ID); run `npm run build -w @collabflow/frontend` (npm test does)',
+      );
+    }
     ports.r1 = await freePort();
     ports.r2 = await freePort();
     ports.nginx = await freePort();
@@ -57,6 +65,7 @@ describe('the local cluster (two replicas behind nginx)', () => {
       'the stack to be ready',
     );
     if (!out.includes('[collabflow] ready')) throw new Error(`stack failed:\n${out}`);
+    ports.web = Number(/web app \(Next\.js\) on 127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
   }, 120_000);
 
   afterAll(async () => {
@@ -67,11 +76,40 @@ describe('the local cluster (two replicas behind nginx)', () => {
     }
   });
 
-  it('prints the demo credentials and the URLs', () => {
+  it('prints the demo credentials and the URLs, `ready` last', () => {
     expect(out).toContain('alice@demo.collabflow.test / collabflow-demo');
-    expect(out).toContain(`http://localhost:${ports.nginx}`);
+    expect(out).toMatch(
+      new RegExp(`web app +http://localhost:${ports.nginx} .*alice@demo\\.collabflow\\.test`),
+    );
+    expect(out).toContain(`http://localhost:${ports.nginx}/api`);
     expect(out).toContain(`http://localhost:${ports.r1}`);
     expect(out).toContain(`http://localhost:${ports.r2}`);
+    expect(ports.web).toBeGreaterThan(0);
+    // Whoever waits for `ready` has every URL line by then.
+    const ready = out.indexOf('[collabflow] ready');
+    for (const line of [
+      `web app      http://localhost:${ports.nginx}`,
+      `replica 2    http://localhost:${ports.r2}`,
+    ]) {
+      expect(out.indexOf(line), line).toBeGreaterThanOrEqual(0);
+      expect(out.indexOf(line), line).toBeLessThan(ready);
+    }
+  });
+
+  it('serves the web app pages and assets through nginx, on the same origin as the API', async () => {
+    const viaNginx = `http://127.0.0.1:${ports.nginx}`;
+    const page = await fetch(`${viaNginx}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await page.text();
+    const asset = /["'](\/_next\/static\/[^"']+\.js)["']/.exec(html)?.[1];
+    expect(asset, 'a /_next/static script in the page').toBeDefined();
+    const js = await fetch(`${viaNginx}${asset}`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toMatch(/javascript/);
+    await js.arrayBuffer();
+    // The same origin answers the API.
+    expect((await fetch(`${viaNginx}/healthz`)).status).toBe(200);
   });
 
   it('serves the API and Socket.IO long-polling through nginx, and syncs with the other replica', async () => {
@@ -134,6 +172,7 @@ describe('the local cluster (two replicas behind nginx)', () => {
     stack.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(out).toContain('stopped everything it started');
-    for (const p of [ports.r1, ports.r2, ports.nginx]) expect(await portFree(p)).toBe(true);
+    for (const p of [ports.r1, ports.r2, ports.nginx, ports.web])
+      expect(await portFree(p)).toBe(true);
   });
 });

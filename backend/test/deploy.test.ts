@@ -1,7 +1,8 @@
 /**
- * The deployment files: the nginx snippet shared by docker-compose and the local cluster (checked
- * and run with Debian's real nginx in front of two small HTTP servers), .env.example and
- * docs/configuration.md against the configuration schema, and the compose file and Dockerfiles.
+ * The deployment files: the nginx snippet shared by docker-compose and the local stack (checked
+ * and run with Debian's real nginx in front of small HTTP servers standing in for two replicas
+ * and the web app), .env.example and docs/configuration.md against the configuration schema,
+ * and the compose file and Dockerfiles.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -47,19 +48,50 @@ describe('nginx configuration (deploy/nginx/collabflow.conf)', () => {
     .filter((l) => !l.trimStart().startsWith('#'))
     .join('\n');
 
+  /** The body of the one `upstream <name>` block. */
+  const upstreamBody = (name: string) =>
+    new RegExp(`upstream\\s+${name}\\s*\\{([^{}]*)\\}`).exec(active)?.[1] ?? '';
+  const servers = (body: string) => [...body.matchAll(/^\s*server\s+(\S+);/gm)].map((m) => m[1]);
+
   it('balances the compose replicas with ip_hash, keep-alive and one listen line', () => {
     const upstreams = [...active.matchAll(/upstream\s+(\S+)\s*\{([^{}]*)\}/g)];
-    expect(upstreams.map((u) => u[1])).toEqual(['collabflow_api']);
-    const body = upstreams[0]![2]!;
+    expect(upstreams.map((u) => u[1])).toEqual(['collabflow_api', 'collabflow_web']);
+    const body = upstreamBody('collabflow_api');
     expect(body).toMatch(/^\s*ip_hash;/m);
-    expect([...body.matchAll(/^\s*server\s+(\S+);/gm)].map((m) => m[1])).toEqual([
-      'backend-1:4000',
-      'backend-2:4000',
-    ]);
+    expect(servers(body)).toEqual(['backend-1:4000', 'backend-2:4000']);
     // nginx requires the balancing method before keepalive.
     expect(body.indexOf('keepalive')).toBeGreaterThan(body.indexOf('ip_hash'));
     expect(active.match(/^\s*listen\s+[^;]+;/gm)).toEqual(['    listen 8080;']);
     expect(active).toMatch(/client_max_body_size 1m;/);
+  });
+
+  it('sends pages to the web app and the API, Socket.IO and health endpoints to the replicas', () => {
+    const web = upstreamBody('collabflow_web');
+    expect(servers(web)).toEqual(['web:3000']);
+    expect(web).toMatch(/^\s*keepalive \d+;/m);
+    expect(web).not.toMatch(/ip_hash/);
+    const locations = new Map(
+      [...active.matchAll(/^\s*location\s+([^{]+?)\s*\{([^}]*)\}/gm)].map((m) => [
+        m[1]!,
+        /proxy_pass http:\/\/(\w+);/.exec(m[2]!)?.[1],
+      ]),
+    );
+    expect(Object.fromEntries(locations)).toEqual({
+      '/socket.io/': 'collabflow_api',
+      '~ ^/api/projects/[^/]+/events$': 'collabflow_api',
+      '= /metrics': 'collabflow_api',
+      '/api/': 'collabflow_api',
+      '= /healthz': 'collabflow_api',
+      '= /readyz': 'collabflow_api',
+      '/': 'collabflow_web',
+    });
+    // Next.js needs the host with its port (redirects, Server Actions' origin check).
+    const pages = /location \/ \{([^}]*)\}/.exec(active)?.[1] ?? '';
+    expect(pages).toMatch(/proxy_set_header Host \$http_host;/);
+    expect(pages).toMatch(/proxy_set_header X-Forwarded-Host \$http_host;/);
+    expect(pages).toMatch(/proxy_set_header X-Forwarded-For \$remote_addr;/);
+    expect(pages).toMatch(/proxy_set_header X-Forwarded-Proto \$scheme;/);
+    expect(pages).toMatch(/proxy_http_version 1\.1;/);
   });
 
   it('upgrades websockets on /socket.io/ and streams SSE unbuffered', () => {
@@ -75,22 +107,45 @@ describe('nginx configuration (deploy/nginx/collabflow.conf)', () => {
     expect(sse).toMatch(/proxy_buffering off;/);
   });
 
-  it('refuses to render a template that drifted from what the cluster script replaces', () => {
-    expect(() => renderNginxSnippet(template, [], '127.0.0.1:1')).toThrow(/at least one/);
-    expect(() => renderNginxSnippet(template, ['127.0.0.1'], '127.0.0.1:1')).toThrow(/host:port/);
+  it('refuses to render a template that drifted from what the stack script replaces', () => {
+    const ok = { api: ['a:1'], web: ['w:1'] };
+    const render = (t: string, upstreams = ok) => renderNginxSnippet(t, upstreams, '127.0.0.1:1');
+    expect(() => render(template, { api: [], web: ['w:1'] })).toThrow(
+      /at least one collabflow_api/,
+    );
+    expect(() => render(template, { api: ['a:1'], web: [] })).toThrow(
+      /at least one collabflow_web/,
+    );
+    expect(() => render(template, { api: ['127.0.0.1'], web: ['w:1'] })).toThrow(/host:port/);
+    expect(() => render(template, { api: ['a:1'], web: ['w'] })).toThrow(/host:port/);
+    expect(() => render(template.replace('listen 8080;', 'listen 80;'))).toThrow(/listen 8080/);
     expect(() =>
-      renderNginxSnippet(template.replace('listen 8080;', 'listen 80;'), ['a:1'], '127.0.0.1:1'),
-    ).toThrow(/listen 8080/);
-    expect(() =>
-      renderNginxSnippet(
-        template.replace('upstream collabflow_api {', 'upstream other {'),
-        ['a:1'],
-        'x',
-      ),
-    ).toThrow(/exactly one "upstream collabflow_api"/);
-    const out = renderNginxSnippet(template, ['127.0.0.1:4001', '[::1]:4002'], '127.0.0.1:9999');
-    expect(out).toMatch(/server 127\.0\.0\.1:4001;\n\s*server \[::1\]:4002;\n/);
+      render(template.replace('listen 8080;', 'listen 8080;\n    listen 8080;')),
+    ).toThrow(/exactly one "listen 8080;", found 2/);
+    for (const name of ['collabflow_api', 'collabflow_web']) {
+      expect(() => render(template.replace(`upstream ${name} {`, 'upstream other {'))).toThrow(
+        new RegExp(`exactly one "upstream ${name}" block, found 0`),
+      );
+      const block = new RegExp(`upstream ${name} \\{[^{}]*\\}`).exec(template)![0];
+      expect(() => render(`${template}\n${block}\n`)).toThrow(
+        new RegExp(`exactly one "upstream ${name}" block, found 2`),
+      );
+      const serverless = block.replace(/^\s*server .*\n/gm, '');
+      expect(() => render(template.replace(block, serverless))).toThrow(
+        new RegExp(`"upstream ${name}" block has no "server" lines`),
+      );
+    }
+    const out = renderNginxSnippet(
+      template,
+      { api: ['127.0.0.1:4001', '[::1]:4002'], web: ['127.0.0.1:3999'] },
+      '127.0.0.1:9999',
+    );
+    expect(out).toMatch(
+      /upstream collabflow_api \{[^{}]*\n\s*server 127\.0\.0\.1:4001;\n\s*server \[::1\]:4002;\n/,
+    );
+    expect(out).toMatch(/upstream collabflow_web \{[^{}]*\n\s*server 127\.0\.0\.1:3999;\n/);
     expect(out).not.toMatch(/backend-\d:4000;/);
+    expect(out).not.toMatch(/web:3000;/);
     expect(out).toMatch(/^\s*listen 127\.0\.0\.1:9999;/m);
     // Only those lines change.
     const strip = (s: string) =>
@@ -106,12 +161,13 @@ describe('nginx configuration (deploy/nginx/collabflow.conf)', () => {
     try {
       const conf = renderNginxConf({
         upstreams: [`127.0.0.1:${await freePort()}`, `127.0.0.1:${await freePort()}`],
+        webUpstreams: [`127.0.0.1:${await freePort()}`],
         listenPort: await freePort(),
         workDir: dir,
       });
       for (const d of ['pid', 'error_log', 'client_body_temp_path', 'proxy_temp_path'])
         expect(conf).toMatch(new RegExp(`^\\s*${d} ${dir}/`, 'm'));
-      expect(conf).not.toMatch(/^\s*server backend-/m);
+      expect(conf).not.toMatch(/^\s*server (backend-|web:)/m);
       const file = join(dir, 'nginx.conf');
       writeFileSync(file, conf);
       const r = spawnSync(nginxBinary(), nginxArgs(file, dir, true), { encoding: 'utf8' });
@@ -133,7 +189,10 @@ interface Seen {
   bodyLength: number;
 }
 
-/** A plain HTTP server standing in for an API replica: it reports what nginx sent it. */
+/**
+ * A plain HTTP server standing in for an API replica, or for the web app (routing only): it
+ * reports what nginx sent it.
+ */
 async function startReplica(
   instance: string,
 ): Promise<{ address: string; stop: () => Promise<void> }> {
@@ -202,8 +261,9 @@ async function waitForListen(port: number, child: ChildProcess, log: () => strin
   throw new Error(`nginx did not listen on ${port}: ${log()}`);
 }
 
-describe('nginx in front of two replicas (real nginx, rendered as the cluster script does)', () => {
+describe('nginx in front of two replicas and the web app (real nginx, rendered as the stack script does)', () => {
   const replicas = new Map<string, () => Promise<void>>();
+  let stopWeb: (() => Promise<void>) | undefined;
   let dir = '';
   let nginx: ChildProcess | undefined;
   let base = '';
@@ -217,9 +277,14 @@ describe('nginx in front of two replicas (real nginx, rendered as the cluster sc
       replicas.set(name, r.stop);
       upstreams.push(r.address);
     }
+    const web = await startReplica('web-app');
+    stopWeb = web.stop;
     port = await freePort();
     const file = join(dir, 'nginx.conf');
-    writeFileSync(file, renderNginxConf({ upstreams, listenPort: port, workDir: dir }));
+    writeFileSync(
+      file,
+      renderNginxConf({ upstreams, webUpstreams: [web.address], listenPort: port, workDir: dir }),
+    );
     let stderr = '';
     nginx = spawn(nginxBinary(), nginxArgs(file, dir), { stdio: ['ignore', 'ignore', 'pipe'] });
     nginx.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -244,7 +309,7 @@ describe('nginx in front of two replicas (real nginx, rendered as the cluster sc
       await exited;
       clearTimeout(timer);
     }
-    await Promise.all([...replicas.values()].map((stop) => stop()));
+    await Promise.all([...replicas.values(), ...(stopWeb ? [stopWeb] : [])].map((stop) => stop()));
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -264,6 +329,35 @@ describe('nginx in front of two replicas (real nginx, rendered as the cluster sc
     expect(seen.headers.connection).toBeUndefined();
     const withId = await get('/api/me', { 'x-request-id': 'client-chosen.id_1' });
     expect(withId.headers['x-request-id']).toBe('client-chosen.id_1');
+  });
+
+  it('serves pages from the web app and the API from the replicas, on one origin', async () => {
+    for (const path of ['/', '/login', '/projects/p1?tab=chat', '/_next/static/chunks/app.js']) {
+      const seen = await get(path);
+      expect(seen.instance, path).toBe('web-app');
+      expect(seen.url).toBe(path);
+    }
+    for (const path of [
+      '/api/projects',
+      '/api/openapi.json',
+      '/healthz',
+      '/readyz',
+      '/metrics',
+      '/socket.io/?EIO=4&transport=polling',
+    ]) {
+      expect((await get(path)).instance, path).toMatch(/^replica-/);
+    }
+    const page = await get('/board', { 'x-forwarded-for': '203.0.113.9' });
+    // The browser's host with its port, as Next.js needs for redirects and Server Actions.
+    expect(page.headers.host).toBe(`127.0.0.1:${port}`);
+    expect(page.headers['x-forwarded-host']).toBe(`127.0.0.1:${port}`);
+    expect(page.headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(page.headers['x-forwarded-proto']).toBe('http');
+    expect(page.headers['x-request-id']).toMatch(/^[0-9a-f]{32}$/);
+    // HTTP/1.1 with no Connection header: the keep-alive pool is used.
+    expect(page.headers.connection).toBeUndefined();
+    const posted = await fetch(`${base}/login`, { method: 'POST', body: 'x=1' });
+    expect(((await posted.json()) as Seen).instance).toBe('web-app');
   });
 
   it('sends one client to one replica (ip_hash), as Socket.IO polling needs', async () => {
@@ -411,22 +505,48 @@ describe('docker-compose.yml and Dockerfiles', () => {
     expect(compose).toMatch(/^ {2}mongo-data:/m);
   });
 
+  /** `host` and `port` of each `server` line of one upstream block of the nginx snippet. */
+  const upstreamServers = (name: string) => {
+    const body =
+      new RegExp(`upstream\\s+${name}\\s*\\{([^{}]*)\\}`).exec(
+        readFileSync(NGINX_TEMPLATE_PATH, 'utf8'),
+      )?.[1] ?? '';
+    return [...body.matchAll(/^\s*server\s+([\w-]+):(\d+);/gm)].map((m) => [m[1]!, m[2]!]);
+  };
+
   it('has one backend service per nginx upstream server, each ready-checked', () => {
-    const servers = [
-      ...readFileSync(NGINX_TEMPLATE_PATH, 'utf8').matchAll(/^\s*server\s+([\w-]+):(\d+);/gm),
-    ];
+    const servers = upstreamServers('collabflow_api');
     expect(servers.length).toBeGreaterThanOrEqual(2);
-    for (const [, host] of servers) {
+    for (const [host] of servers) {
       const block = service(host!);
       expect(block).toContain('<<: *backend\n');
       expect(block).toContain(`INSTANCE_ID: ${host}\n`);
     }
-    const seeding = servers.filter(([, host]) => /SEED_DEMO: 'true'/.test(service(host!)));
+    const seeding = servers.filter(([host]) => /SEED_DEMO: 'true'/.test(service(host!)));
     expect(seeding).toHaveLength(1);
     expect(compose).toContain('dockerfile: backend/Dockerfile');
     expect(compose).toMatch(/condition: service_healthy/);
     expect(compose).toContain("fetch('http://127.0.0.1:4000/readyz')");
     expect(compose).toContain('JWT_SECRET: ${JWT_SECRET:?');
+  });
+
+  it('publishes only nginx, which serves the web app and the API on one origin', () => {
+    expect(upstreamServers('collabflow_web')).toEqual([['web', '3000']]);
+    const web = service('web');
+    expect(web).toMatch(/expose:\n\s+- '3000'\n/);
+    expect(web).not.toMatch(/ports:/);
+    // nginx resolves the upstream host names when it starts.
+    expect(service('nginx')).toMatch(/depends_on:\n(?: {6}.*\n)*? {6}web:\n/);
+    expect([...compose.matchAll(/^ {4}ports:\n((?: {6}- .*\n)+)/gm)].map((m) => m[1])).toEqual([
+      "      - '8080:8080'\n",
+    ]);
+    expect(compose).toMatch(/CORS_ORIGINS: \$\{CORS_ORIGINS:-http:\/\/localhost:8080[,}]/);
+    // The browser uses relative URLs on nginx's origin; no API address is baked into the image.
+    const dockerfile = read('frontend/Dockerfile');
+    for (const text of [compose, dockerfile]) expect(text).not.toContain('NEXT_PUBLIC_API_URL');
+    expect(dockerfile).toMatch(/^ENV NEXT_OUTPUT=standalone/m);
+    expect(dockerfile).toMatch(/^EXPOSE 3000$/m);
+    expect(dockerfile).toContain('CMD ["node", "frontend/server.js"]');
   });
 
   it('sets only variables the configuration schema knows on the backends', () => {
