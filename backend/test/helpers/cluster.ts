@@ -98,9 +98,15 @@ export async function startReplica(
     await new Promise((r) => setTimeout(r, 50));
   }
   const url = `http://127.0.0.1:${port}`;
-  const health = await fetch(`${url}/healthz`);
-  if (!health.ok)
-    throw new Error(`replica ${name} listens on ${port} but /healthz is ${health.status}`);
+  const health = await fetch(`${url}/healthz`).catch((err: unknown) => err as Error);
+  if (health instanceof Error || !health.ok) {
+    // Not usable: stop it here, since the caller never gets a handle to stop it with.
+    child.kill('SIGKILL');
+    await exited;
+    throw new Error(
+      `replica ${name} listens on ${port} but /healthz ${health instanceof Error ? `failed: ${health.message}` : `is ${health.status}`}`,
+    );
+  }
   const pid = child.pid ?? -1;
   return {
     name,
