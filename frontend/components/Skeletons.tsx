@@ -100,10 +100,10 @@ export function ProjectsPageSkeleton() {
 }
 
 /** The settings page's content: a details form and a member list. */
-export function SettingsSkeleton() {
+export function SettingsSkeleton({ title }: { title?: ReactNode }) {
   return (
     <>
-      <SkeletonBlock width={240} height={28} />
+      {title ?? <SkeletonBlock width={240} height={28} />}
       <Loading label="Loading project settings…">
         <div className="stack" style={{ gap: 'var(--space-5)' }}>
           <div className="card-surface stack" style={{ padding: 'var(--space-5)' }}>

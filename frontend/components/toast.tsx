@@ -32,8 +32,8 @@ export function ToastProvider({ children }: { children: ReactNode }) {
         {toasts.map((t) => (
           <div key={t.id} className="toast" data-tone={t.tone}>
             <span>{t.text}</span>
-            <button type="button" onClick={() => dismiss(t.id)} aria-label="Dismiss message">
-              Close
+            <button type="button" onClick={() => dismiss(t.id)}>
+              Dismiss
             </button>
           </div>
         ))}

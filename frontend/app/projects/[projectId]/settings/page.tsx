@@ -723,7 +723,7 @@ function SettingsView({ projectId }: { projectId: string }) {
         <Crumbs projectId={projectId} name={project?.name} />
       </TopBar>
       <main className={`page stack ${styles.main}`} style={{ gap: 'var(--space-5)' }}>
-        {load.kind === 'loading' && <SettingsSkeleton />}
+        {load.kind === 'loading' && <SettingsSkeleton title={<h1>Project settings</h1>} />}
         {load.kind === 'error' && (
           <>
             <h1>Project settings</h1>
