@@ -8,6 +8,7 @@ import type { FormEvent } from 'react';
 import Link from 'next/link';
 import { useRouter, useSearchParams } from 'next/navigation';
 import { useAuth } from '@/components/auth';
+import { TextField } from '@/components/Field';
 import { AuthCardSkeleton } from '@/components/Skeletons';
 import { describeError, login } from '@/lib/api';
 
@@ -66,40 +67,37 @@ function LoginForm() {
     setError(null);
   }
 
+  // Both fields are described by the one message under them.
+  const invalid = error
+    ? ({ 'aria-invalid': true, 'aria-describedby': 'login-error' } as const)
+    : {};
+
   return (
     <main className="auth-page">
       <div className="auth-card card-surface stack">
         <h1>Log in to CollabFlow</h1>
         <form className="stack" onSubmit={(e) => void onSubmit(e)} noValidate>
-          <label className="field">
-            Email
-            <input
-              className="input"
-              type="email"
-              name="email"
-              autoComplete="email"
-              inputMode="email"
-              value={email}
-              onChange={(e) => setEmail(e.target.value)}
-              aria-invalid={error ? true : undefined}
-              aria-describedby={error ? 'login-error' : undefined}
-              required
-            />
-          </label>
-          <label className="field">
-            Password
-            <input
-              className="input"
-              type="password"
-              name="password"
-              autoComplete="current-password"
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-              aria-invalid={error ? true : undefined}
-              aria-describedby={error ? 'login-error' : undefined}
-              required
-            />
-          </label>
+          <TextField
+            label="Email"
+            type="email"
+            name="email"
+            autoComplete="email"
+            inputMode="email"
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+            {...invalid}
+            required
+          />
+          <TextField
+            label="Password"
+            type="password"
+            name="password"
+            autoComplete="current-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            {...invalid}
+            required
+          />
           {error && (
             <p id="login-error" className="alert alert-error" role="alert">
               {error}

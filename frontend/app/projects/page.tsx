@@ -5,7 +5,7 @@
  * they lose a project, and this page says what happened.
  */
 import { Suspense, useEffect, useRef, useState } from 'react';
-import type { FormEvent } from 'react';
+import type { FormEvent, ReactNode } from 'react';
 import Link from 'next/link';
 import { useRouter, useSearchParams } from 'next/navigation';
 import {
@@ -16,6 +16,7 @@ import {
   type WorkspaceDTO,
 } from '@collabflow/shared';
 import { RequireAuth, useAuth } from '@/components/auth';
+import { fieldErrors, SelectField, TextAreaField, TextField } from '@/components/Field';
 import { ProjectListSkeleton, ProjectsPageSkeleton } from '@/components/Skeletons';
 import { TopBar } from '@/components/TopBar';
 import { useToast } from '@/components/toast';
@@ -33,34 +34,6 @@ const ROLE_LABEL: Record<ProjectRole, string> = {
   member: 'Member',
   viewer: 'Viewer',
 };
-
-interface IssueLike {
-  path: readonly PropertyKey[];
-  message: string;
-  code?: string;
-  maximum?: unknown;
-}
-
-/** One sentence per field from schema issues (the first issue of each field wins). */
-function fieldErrors(
-  issues: readonly IssueLike[],
-  labels: Record<string, string>,
-): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const issue of issues) {
-    const key = String(issue.path[0] ?? '');
-    if (out[key]) continue;
-    const label = labels[key] ?? 'This field';
-    if (issue.code === 'too_big' && typeof issue.maximum !== 'undefined') {
-      out[key] = `${label} must be at most ${String(issue.maximum)} characters.`;
-    } else if (/^must /.test(issue.message)) {
-      out[key] = `${label} ${issue.message}.`;
-    } else {
-      out[key] = `${label}: ${issue.message}`;
-    }
-  }
-  return out;
-}
 
 function noticeText(notice: string | null, project: string | null): string | null {
   const name = project?.trim() || null;
@@ -122,6 +95,58 @@ function ProjectGrid({ projects }: { projects: ProjectDTO[] }) {
   );
 }
 
+/** A card holding one creation form: its heading, fields, what went wrong, create and cancel. */
+function PanelForm({
+  id,
+  title,
+  children,
+  formError,
+  busy,
+  submitLabel,
+  busyLabel,
+  onSubmit,
+  onCancel,
+}: {
+  id: string;
+  title: string;
+  children: ReactNode;
+  formError: string | null;
+  busy: boolean;
+  submitLabel: string;
+  busyLabel: string;
+  onSubmit: (e: FormEvent<HTMLFormElement>) => Promise<void>;
+  onCancel: () => void;
+}) {
+  return (
+    <section className={`card-surface ${styles.panel}`} aria-labelledby={`${id}-heading`}>
+      <form className="stack" onSubmit={(e) => void onSubmit(e)} noValidate>
+        <h2 id={`${id}-heading`}>{title}</h2>
+        {children}
+        {formError && (
+          <p className="alert alert-error" role="alert">
+            {formError}
+          </p>
+        )}
+        <div className={styles.panelActions}>
+          <button type="submit" className="btn btn-primary" disabled={busy}>
+            {busy ? busyLabel : submitLabel}
+          </button>
+          <button type="button" className="btn btn-ghost" onClick={onCancel} disabled={busy}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+/** The new-project fields as error sentences name them. */
+const PROJECT_LABELS = {
+  name: 'Project name',
+  description: 'Description',
+  workspaceId: 'Workspace',
+};
+
 function NewProjectForm({
   workspaces,
   initialWorkspaceId,
@@ -135,7 +160,7 @@ function NewProjectForm({
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
   const [workspaceId, setWorkspaceId] = useState(initialWorkspaceId);
-  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [errors, setErrors] = useState<Partial<Record<keyof typeof PROJECT_LABELS, string>>>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const nameRef = useRef<HTMLInputElement>(null);
@@ -154,11 +179,7 @@ function NewProjectForm({
       workspaceId: workspaceId || undefined,
     });
     if (!parsed.success) {
-      const errs = fieldErrors(parsed.error.issues, {
-        name: 'Project name',
-        description: 'Description',
-        workspaceId: 'Workspace',
-      });
+      const errs = fieldErrors(parsed.error.issues, PROJECT_LABELS);
       setErrors(errs);
       if (errs.name) nameRef.current?.focus();
       else if (errs.description) descriptionRef.current?.focus();
@@ -183,84 +204,50 @@ function NewProjectForm({
   }
 
   return (
-    <section className={`card-surface ${styles.panel}`} aria-labelledby="new-project-heading">
-      <form className="stack" onSubmit={(e) => void onSubmit(e)} noValidate>
-        <h2 id="new-project-heading">New project</h2>
-        <div className="field">
-          <label htmlFor="project-name">Project name</label>
-          <input
-            ref={nameRef}
-            id="project-name"
-            className="input"
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            aria-invalid={errors.name ? true : undefined}
-            aria-describedby={errors.name ? 'project-name-error' : undefined}
-            required
-          />
-          {errors.name && (
-            <span id="project-name-error" className="field-error small">
-              {errors.name}
-            </span>
-          )}
-        </div>
-        <div className="field">
-          <label htmlFor="project-description">Description (optional)</label>
-          <textarea
-            ref={descriptionRef}
-            id="project-description"
-            className="textarea"
-            value={description}
-            onChange={(e) => setDescription(e.target.value)}
-            aria-invalid={errors.description ? true : undefined}
-            aria-describedby={errors.description ? 'project-description-error' : undefined}
-          />
-          {errors.description && (
-            <span id="project-description-error" className="field-error small">
-              {errors.description}
-            </span>
-          )}
-        </div>
-        {workspaces.length > 0 && (
-          <div className="field">
-            <label htmlFor="project-workspace">Workspace</label>
-            <select
-              id="project-workspace"
-              className="select"
-              value={workspaceId}
-              onChange={(e) => setWorkspaceId(e.target.value)}
-              aria-invalid={errors.workspaceId ? true : undefined}
-              aria-describedby={errors.workspaceId ? 'project-workspace-error' : undefined}
-            >
-              <option value="">No workspace</option>
-              {workspaces.map((w) => (
-                <option key={w.id} value={w.id}>
-                  {w.name}
-                </option>
-              ))}
-            </select>
-            {errors.workspaceId && (
-              <span id="project-workspace-error" className="field-error small">
-                {errors.workspaceId}
-              </span>
-            )}
-          </div>
-        )}
-        {formError && (
-          <p className="alert alert-error" role="alert">
-            {formError}
-          </p>
-        )}
-        <div className={styles.panelActions}>
-          <button type="submit" className="btn btn-primary" disabled={busy}>
-            {busy ? 'Creating project…' : 'Create project'}
-          </button>
-          <button type="button" className="btn btn-ghost" onClick={onCancel} disabled={busy}>
-            Cancel
-          </button>
-        </div>
-      </form>
-    </section>
+    <PanelForm
+      id="new-project"
+      title="New project"
+      formError={formError}
+      busy={busy}
+      submitLabel="Create project"
+      busyLabel="Creating project…"
+      onSubmit={onSubmit}
+      onCancel={onCancel}
+    >
+      <TextField
+        ref={nameRef}
+        id="project-name"
+        label="Project name"
+        error={errors.name}
+        value={name}
+        onChange={(e) => setName(e.target.value)}
+        required
+      />
+      <TextAreaField
+        ref={descriptionRef}
+        id="project-description"
+        label="Description (optional)"
+        error={errors.description}
+        value={description}
+        onChange={(e) => setDescription(e.target.value)}
+      />
+      {workspaces.length > 0 && (
+        <SelectField
+          id="project-workspace"
+          label="Workspace"
+          error={errors.workspaceId}
+          value={workspaceId}
+          onChange={(e) => setWorkspaceId(e.target.value)}
+        >
+          <option value="">No workspace</option>
+          {workspaces.map((w) => (
+            <option key={w.id} value={w.id}>
+              {w.name}
+            </option>
+          ))}
+        </SelectField>
+      )}
+    </PanelForm>
   );
 }
 
@@ -305,45 +292,29 @@ function NewWorkspaceForm({
   }
 
   return (
-    <section className={`card-surface ${styles.panel}`} aria-labelledby="new-workspace-heading">
-      <form className="stack" onSubmit={(e) => void onSubmit(e)} noValidate>
-        <h2 id="new-workspace-heading">New workspace</h2>
-        <p className="small muted" style={{ margin: 0 }}>
-          A workspace groups related projects, for example one per team.
-        </p>
-        <div className="field">
-          <label htmlFor="workspace-name">Workspace name</label>
-          <input
-            ref={nameRef}
-            id="workspace-name"
-            className="input"
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            aria-invalid={error ? true : undefined}
-            aria-describedby={error ? 'workspace-name-error' : undefined}
-            required
-          />
-          {error && (
-            <span id="workspace-name-error" className="field-error small">
-              {error}
-            </span>
-          )}
-        </div>
-        {formError && (
-          <p className="alert alert-error" role="alert">
-            {formError}
-          </p>
-        )}
-        <div className={styles.panelActions}>
-          <button type="submit" className="btn btn-primary" disabled={busy}>
-            {busy ? 'Creating workspace…' : 'Create workspace'}
-          </button>
-          <button type="button" className="btn btn-ghost" onClick={onCancel} disabled={busy}>
-            Cancel
-          </button>
-        </div>
-      </form>
-    </section>
+    <PanelForm
+      id="new-workspace"
+      title="New workspace"
+      formError={formError}
+      busy={busy}
+      submitLabel="Create workspace"
+      busyLabel="Creating workspace…"
+      onSubmit={onSubmit}
+      onCancel={onCancel}
+    >
+      <p className="small muted" style={{ margin: 0 }}>
+        A workspace groups related projects, for example one per team.
+      </p>
+      <TextField
+        ref={nameRef}
+        id="workspace-name"
+        label="Workspace name"
+        error={error}
+        value={name}
+        onChange={(e) => setName(e.target.value)}
+        required
+      />
+    </PanelForm>
   );
 }
 

@@ -9,39 +9,13 @@ import Link from 'next/link';
 import { useRouter, useSearchParams } from 'next/navigation';
 import { LIMITS, registerBody } from '@collabflow/shared';
 import { useAuth } from '@/components/auth';
+import { fieldErrors, TextField } from '@/components/Field';
 import { AuthCardSkeleton } from '@/components/Skeletons';
 import { ApiError, describeError, register } from '@/lib/api';
 
 type Field = 'name' | 'email' | 'password';
 const FIELDS: Field[] = ['name', 'email', 'password'];
 const LABELS: Record<Field, string> = { name: 'Name', email: 'Email', password: 'Password' };
-
-interface IssueLike {
-  path: readonly PropertyKey[];
-  message: string;
-  code?: string;
-  maximum?: unknown;
-}
-
-/** One sentence per field from schema issues (the first issue of each field wins). */
-function fieldErrors(issues: readonly IssueLike[]): Partial<Record<Field, string>> {
-  const out: Partial<Record<Field, string>> = {};
-  for (const issue of issues) {
-    const key = String(issue.path[0] ?? '') as Field;
-    if (!FIELDS.includes(key) || out[key]) continue;
-    const label = LABELS[key];
-    if (key === 'email' && issue.code !== 'too_big') {
-      out[key] = 'Enter an email address, like name@example.com.';
-    } else if (issue.code === 'too_big' && typeof issue.maximum !== 'undefined') {
-      out[key] = `${label} must be at most ${String(issue.maximum)} characters.`;
-    } else if (/^must /.test(issue.message)) {
-      out[key] = `${label} ${issue.message}.`;
-    } else {
-      out[key] = `${label}: ${issue.message}`;
-    }
-  }
-  return out;
-}
 
 function safeNext(next: string | null): string {
   if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) {
@@ -82,7 +56,7 @@ function RegisterForm() {
     setFormError(null);
     const parsed = registerBody.safeParse(values);
     if (!parsed.success) {
-      showErrors(fieldErrors(parsed.error.issues));
+      showErrors(fieldErrors(parsed.error.issues, LABELS));
       return;
     }
     setErrors({});
@@ -101,6 +75,7 @@ function RegisterForm() {
             path: String(d.path ?? '').split('.'),
             message: String((d as { message?: unknown }).message ?? 'is not valid'),
           })),
+          LABELS,
         );
         if (Object.keys(mapped).length > 0) showErrors(mapped);
         else setFormError(describeError(err));
@@ -111,44 +86,27 @@ function RegisterForm() {
   }
 
   function field(key: Field, type: string, autoComplete: string, hint?: string) {
-    const error = errors[key];
-    const hintId = hint ? `register-${key}-hint` : undefined;
-    const errorId = error ? `register-${key}-error` : undefined;
-    const describedBy = [hintId, errorId].filter(Boolean).join(' ') || undefined;
     return (
-      <div className="field">
-        <label htmlFor={`register-${key}`}>{LABELS[key]}</label>
-        <input
-          ref={(el) => {
-            inputs.current[key] = el;
-          }}
-          id={`register-${key}`}
-          className="input"
-          type={type}
-          name={key}
-          autoComplete={autoComplete}
-          value={values[key]}
-          maxLength={key === 'password' ? LIMITS.passwordMax : undefined}
-          onChange={(e) => {
-            const value = e.target.value;
-            setValues((v) => ({ ...v, [key]: value }));
-            if (errors[key]) setErrors((errs) => ({ ...errs, [key]: undefined }));
-          }}
-          aria-invalid={error ? true : undefined}
-          aria-describedby={describedBy}
-          required
-        />
-        {hint && (
-          <span id={hintId} className="small muted" style={{ fontWeight: 400 }}>
-            {hint}
-          </span>
-        )}
-        {error && (
-          <span id={errorId} className="field-error small">
-            {error}
-          </span>
-        )}
-      </div>
+      <TextField
+        ref={(el) => {
+          inputs.current[key] = el;
+        }}
+        id={`register-${key}`}
+        label={LABELS[key]}
+        hint={hint}
+        error={errors[key]}
+        type={type}
+        name={key}
+        autoComplete={autoComplete}
+        value={values[key]}
+        maxLength={key === 'password' ? LIMITS.passwordMax : undefined}
+        onChange={(e) => {
+          const value = e.target.value;
+          setValues((v) => ({ ...v, [key]: value }));
+          if (errors[key]) setErrors((errs) => ({ ...errs, [key]: undefined }));
+        }}
+        required
+      />
     );
   }
 

@@ -11,7 +11,6 @@ import Link from 'next/link';
 import { useParams, useRouter } from 'next/navigation';
 import {
   addMemberBody,
-  LIMITS,
   PROJECT_ROLES,
   updateProjectBody,
   type MemberDTO,
@@ -19,6 +18,7 @@ import {
   type ProjectRole,
 } from '@collabflow/shared';
 import { RequireAuth, useAuth } from '@/components/auth';
+import { fieldErrors, SelectField, TextAreaField, TextField } from '@/components/Field';
 import { SettingsPageSkeleton, SettingsSkeleton } from '@/components/Skeletons';
 import { TopBar } from '@/components/TopBar';
 import { useToast } from '@/components/toast';
@@ -123,19 +123,10 @@ function DetailsForm({
     if (!dirty) return;
     const parsed = updateProjectBody.safeParse(changes);
     if (!parsed.success) {
-      const next: { name?: string; description?: string } = {};
-      for (const issue of parsed.error.issues) {
-        const key = issue.path[0];
-        if (key === 'name' && !next.name) {
-          next.name =
-            issue.code === 'too_big'
-              ? `Project name must be at most ${LIMITS.nameMax} characters.`
-              : 'Project name must not be empty.';
-        }
-        if (key === 'description' && !next.description) {
-          next.description = `Description must be at most ${LIMITS.descriptionMax} characters.`;
-        }
-      }
+      const next = fieldErrors(parsed.error.issues, {
+        name: 'Project name',
+        description: 'Description',
+      });
       setErrors(next);
       if (next.name) nameRef.current?.focus();
       else if (next.description) descriptionRef.current?.focus();
@@ -162,41 +153,23 @@ function DetailsForm({
     <section className={`card-surface ${styles.card}`} aria-labelledby="details-heading">
       <form className="stack" onSubmit={(e) => void onSubmit(e)} noValidate>
         <h2 id="details-heading">Details</h2>
-        <div className="field">
-          <label htmlFor="settings-name">Project name</label>
-          <input
-            ref={nameRef}
-            id="settings-name"
-            className="input"
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            aria-invalid={errors.name ? true : undefined}
-            aria-describedby={errors.name ? 'settings-name-error' : undefined}
-            required
-          />
-          {errors.name && (
-            <span id="settings-name-error" className="field-error small">
-              {errors.name}
-            </span>
-          )}
-        </div>
-        <div className="field">
-          <label htmlFor="settings-description">Description</label>
-          <textarea
-            ref={descriptionRef}
-            id="settings-description"
-            className="textarea"
-            value={description}
-            onChange={(e) => setDescription(e.target.value)}
-            aria-invalid={errors.description ? true : undefined}
-            aria-describedby={errors.description ? 'settings-description-error' : undefined}
-          />
-          {errors.description && (
-            <span id="settings-description-error" className="field-error small">
-              {errors.description}
-            </span>
-          )}
-        </div>
+        <TextField
+          ref={nameRef}
+          id="settings-name"
+          label="Project name"
+          error={errors.name}
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          required
+        />
+        <TextAreaField
+          ref={descriptionRef}
+          id="settings-description"
+          label="Description"
+          error={errors.description}
+          value={description}
+          onChange={(e) => setDescription(e.target.value)}
+        />
         {formError && (
           <p className="alert alert-error" role="alert">
             {formError}
@@ -287,42 +260,36 @@ function InviteForm({
       noValidate
     >
       <div className={styles.invite}>
-        <div className="field">
-          <label htmlFor="invite-email">Invite by email</label>
-          <input
-            ref={emailRef}
-            id="invite-email"
-            className="input"
-            type="email"
-            inputMode="email"
-            autoComplete="off"
-            placeholder="name@example.com"
-            value={email}
-            onChange={(e) => {
-              setEmail(e.target.value);
-              if (error) setError(null);
-            }}
-            aria-invalid={error ? true : undefined}
-            aria-describedby={error ? 'invite-error' : undefined}
-            required
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="invite-role">Role</label>
-          <select
-            id="invite-role"
-            className="select"
-            value={role}
-            onChange={(e) => setRole(e.target.value as ProjectRole)}
-            aria-describedby="invite-role-help"
-          >
-            {roles.map((r) => (
-              <option key={r} value={r}>
-                {ROLE_LABEL[r]}
-              </option>
-            ))}
-          </select>
-        </div>
+        <TextField
+          ref={emailRef}
+          id="invite-email"
+          label="Invite by email"
+          type="email"
+          inputMode="email"
+          autoComplete="off"
+          placeholder="name@example.com"
+          value={email}
+          onChange={(e) => {
+            setEmail(e.target.value);
+            if (error) setError(null);
+          }}
+          aria-invalid={error ? true : undefined}
+          aria-describedby={error ? 'invite-error' : undefined}
+          required
+        />
+        <SelectField
+          id="invite-role"
+          label="Role"
+          value={role}
+          onChange={(e) => setRole(e.target.value as ProjectRole)}
+          aria-describedby="invite-role-help"
+        >
+          {roles.map((r) => (
+            <option key={r} value={r}>
+              {ROLE_LABEL[r]}
+            </option>
+          ))}
+        </SelectField>
         <button type="submit" className="btn btn-primary" disabled={busy}>
           {busy ? 'Inviting…' : 'Invite'}
         </button>
@@ -596,21 +563,20 @@ function DeleteProject({ project, onDeleted }: { project: ProjectDTO; onDeleted:
         </div>
       ) : (
         <form className="stack" onSubmit={(e) => void onSubmit(e)} noValidate>
-          <div className="field">
-            <label htmlFor="delete-confirm">
-              Type <strong>{project.name}</strong> to confirm
-            </label>
-            <input
-              ref={inputRef}
-              id="delete-confirm"
-              className="input"
-              autoComplete="off"
-              value={typed}
-              onChange={(e) => setTyped(e.target.value)}
-              aria-invalid={error ? true : undefined}
-              aria-describedby={error ? 'delete-error' : undefined}
-            />
-          </div>
+          <TextField
+            ref={inputRef}
+            id="delete-confirm"
+            label={
+              <>
+                Type <strong>{project.name}</strong> to confirm
+              </>
+            }
+            autoComplete="off"
+            value={typed}
+            onChange={(e) => setTyped(e.target.value)}
+            aria-invalid={error ? true : undefined}
+            aria-describedby={error ? 'delete-error' : undefined}
+          />
           {error && (
             <p id="delete-error" className="alert alert-error" role="alert" style={{ margin: 0 }}>
               {error}
