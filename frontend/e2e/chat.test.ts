@@ -151,9 +151,7 @@ describe('the project chat, two people on two replicas', { timeout: 120_000 }, (
     await expect
       .poll(() => message(alice.page, 'general', t).count(), { timeout: 5000, interval: 100 })
       .toBe(1);
-    await expect
-      .poll(() => indicator.textContent(), { timeout: 5000, interval: 100 })
-      .toBe('');
+    await expect.poll(() => indicator.textContent(), { timeout: 5000, interval: 100 }).toBe('');
     const cleared = Date.now() - sentAt;
     console.log(`chat: Alice's typing indicator cleared ${cleared} ms after Bob sent`);
     // Sending says "stopped typing" at once; without it the indicator would stay until Bob's
@@ -211,7 +209,10 @@ describe('the project chat, two people on two replicas', { timeout: 120_000 }, (
     await send(bob.page, 'random', `The new place on 5th ${t}`);
     const badge = alice.page.getByTestId('unread-random');
     await expect
-      .poll(() => badge.textContent().catch(() => null), { timeout: 5000, interval: 100 })
+      .poll(async () => ((await badge.count()) ? badge.textContent() : null), {
+        timeout: 5000,
+        interval: 100,
+      })
       .toBe('2');
     expect(await randomOnAlice.getAttribute('aria-current')).toBeNull();
     // The channel's accessible name says it in words.

@@ -176,7 +176,14 @@ function LoadedProject({ session, online }: { session: ProjectSession; online: b
             onOpen={openCard}
           />
         </main>
-        <aside id="project-chat" className={styles.chat} data-open={chatOpen || undefined}>
+        <aside
+          id="project-chat"
+          className={styles.chat}
+          data-open={chatOpen || undefined}
+          onKeyDown={(e) => {
+            if (e.key === 'Escape' && chatOpen) setChatOpen(false);
+          }}
+        >
           <ChatPanel session={session} />
         </aside>
       </div>
