@@ -15,6 +15,7 @@ import {
   writeArtifact,
   type BrowserUser,
 } from './harness/browser.js';
+import { card, dragWithKeyboard } from './harness/board.js';
 import { DEMO, DEMO_PROJECT, startE2EStack, type E2EStack } from './harness/stack.js';
 
 const token = () => Math.random().toString(36).slice(2, 8);
@@ -89,8 +90,6 @@ const log = (page: Page, channel: string) =>
   page.getByRole('log', { name: `Messages in #${channel}`, exact: true });
 const composer = (page: Page, channel: string) =>
   page.getByRole('textbox', { name: `Message #${channel}`, exact: true });
-const card = (page: Page, title: string) =>
-  page.locator('li[data-task-id]', { has: page.getByRole('button', { name: title, exact: true }) });
 
 async function send(page: Page, channel: string, text: string): Promise<void> {
   const box = composer(page, channel);
@@ -219,15 +218,7 @@ describe('presence and access, across two replicas', { timeout: 120_000 }, () =>
     const secret = `Secret launch date ${t}`;
     const sentinel = `Sentinel card ${t}`;
     await createCard(alice.page, secret);
-    const handle = card(alice.page, secret).getByRole('button', { name: `Move card: ${secret}` });
-    await handle.focus();
-    // Space picks the card up, Right arrow moves it one column, Space drops it (the board
-    // measures the columns between keys, as in board.test.ts).
-    await alice.page.keyboard.press('Space');
-    await alice.page.waitForTimeout(150);
-    await alice.page.keyboard.press('ArrowRight');
-    await alice.page.waitForTimeout(150);
-    await alice.page.keyboard.press('Space');
+    await dragWithKeyboard(alice.page, secret, 1);
     await expect
       .poll(() => alice.page.locator('li[data-pending]').count(), { timeout: 10_000 })
       .toBe(0);

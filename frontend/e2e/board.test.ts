@@ -1,11 +1,8 @@
-/// <reference lib="dom" />
-/// <reference lib="dom.iterable" />
 /**
  * The Kanban board in real browsers: Alice on origin A (replica 1) and Bob on origin B
  * (replica 2) share the demo project; what one does reaches the other only through Redis.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
 import {
   axeScan,
   closeAllUsers,
@@ -14,22 +11,8 @@ import {
   pageProblems,
   type BrowserUser,
 } from './harness/browser.js';
+import { card, dragWithKeyboard, dragWithMouse, readBoard, settled } from './harness/board.js';
 import { DEMO, DEMO_PROJECT, startE2EStack, type E2EStack } from './harness/stack.js';
-
-type Board = Record<'todo' | 'in-progress' | 'review' | 'done', string[]>;
-
-/** Every column's card titles, top to bottom, as the page shows them. */
-function readBoard(page: Page): Promise<Board> {
-  return page.evaluate(() => {
-    const out: Record<string, string[]> = {};
-    for (const col of document.querySelectorAll<HTMLElement>('section[data-status]')) {
-      out[col.dataset.status!] = [...col.querySelectorAll('li[data-task-id]')].map(
-        (li) => li.getAttribute('aria-label') ?? '',
-      );
-    }
-    return out as Board;
-  });
-}
 
 async function openProject(user: BrowserUser, name: string): Promise<string> {
   await user.goto('/projects');
@@ -40,39 +23,6 @@ async function openProject(user: BrowserUser, name: string): Promise<string> {
   await user.page.waitForURL(/\/projects\/[a-f0-9]{24}/);
   await user.page.locator('section[data-status] li[data-task-id]').first().waitFor();
   return user.page.url();
-}
-
-const card = (page: Page, title: string) =>
-  page.locator('li[data-task-id]', { has: page.getByRole('button', { name: title, exact: true }) });
-
-/** Waits until no card shows a move in flight (the server answered every drop). */
-async function settled(page: Page) {
-  await expect.poll(() => page.locator('li[data-pending]').count(), { timeout: 10_000 }).toBe(0);
-}
-
-async function dragWithMouse(page: Page, title: string, to: keyof Board) {
-  const handle = card(page, title).getByRole('button', { name: `Move card: ${title}` });
-  const from = await handle.boundingBox();
-  const target = await page.locator(`section[data-status="${to}"] ul`).boundingBox();
-  if (!from || !target) throw new Error(`cannot see the card "${title}" or the ${to} column`);
-  await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
-  await page.mouse.down();
-  await page.mouse.move(from.x + 30, from.y + 30, { steps: 4 });
-  await page.mouse.move(target.x + target.width / 2, target.y + target.height - 8, { steps: 12 });
-  await page.mouse.up();
-}
-
-/** Space picks the card up, each Right arrow moves it one column, Space drops it. */
-async function dragWithKeyboard(page: Page, title: string, columnsRight: number) {
-  await card(page, title)
-    .getByRole('button', { name: `Move card: ${title}` })
-    .focus();
-  await page.keyboard.press('Space');
-  for (let i = 0; i < columnsRight; i++) {
-    await page.keyboard.press('ArrowRight');
-    await page.waitForTimeout(150); // the column measures its new card before the next key
-  }
-  await page.keyboard.press('Space');
 }
 
 describe('the board, two people on two replicas', { timeout: 120_000 }, () => {

@@ -12,6 +12,7 @@ import {
   pageProblems,
   type BrowserUser,
 } from './harness/browser.js';
+import { dragWithKeyboard } from './harness/board.js';
 import { DEMO, DEMO_PROJECT, startE2EStack, type E2EStack } from './harness/stack.js';
 
 const titlesIn = (page: Page, status: string) =>
@@ -69,12 +70,7 @@ describe('sessions: expiry, reload, logout', { timeout: 120_000 }, () => {
     // Still live both ways: Alice's move reaches Bob on the other replica.
     const [title] = await titlesIn(alice.page, 'todo');
     expect(title).toBeDefined();
-    const handle = alice.page.getByRole('button', { name: `Move card: ${title}` });
-    await handle.focus();
-    await alice.page.keyboard.press('Space');
-    await alice.page.keyboard.press('ArrowRight');
-    await alice.page.waitForTimeout(150);
-    await alice.page.keyboard.press('Space');
+    await dragWithKeyboard(alice.page, title!, 1);
     await expect
       .poll(() => titlesIn(bob.page, 'in-progress'), { timeout: 10_000 })
       .toContain(title);
