@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: a bounded load benchmark of two real CollabFlow replicas.
  *
- * It starts its own Redis and FerretDB (loopback, a temporary data dir), two backend replicas as
+ * It starts its own Redis and database (PostgreSQL + FerretDB with its PostgreSQL handler, loopback,
+ * a temporary data dir), two backend replicas as
  * separate processes (`node --import tsx backend/src/main.ts`, nothing is built), registers users
  * over REST, puts them in one project, opens N Socket.IO clients (half on each replica) joined to
  * the project and #general, and then measures:
@@ -23,7 +24,7 @@ import { dirname, join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startFerretDB, startRedis, type ManagedService } from '../scripts/lib/services.js';
+import { startDatabase, startRedis, type ManagedService } from '../scripts/lib/services.js';
 import { mapLimit, request } from './lib/api.js';
 import {
   DeliveryTracker,
@@ -69,7 +70,7 @@ if (flags.help) {
       '  --senders S      chat senders, each with one message in flight (default 4)',
       '  --movers T       task movers, each with one move in flight, one task each (default 10)',
       '  --max-seconds X  watchdog: stop everything and fail after X s (default 480)',
-      '  --keep           keep the temporary data dir (replica, Redis and FerretDB logs)',
+      '  --keep           keep the temporary data dir (replica, Redis, FerretDB and PostgreSQL logs)',
     ].join('\n'),
   );
   process.exit(0);
@@ -115,7 +116,10 @@ const started = {
 };
 let teardownPromise: Promise<Record<string, ExitInfo>> | undefined;
 
-/** Closes the clients, SIGTERMs the replicas (by PID), stops Redis and FerretDB, removes the dir. */
+/**
+ * Closes the clients, SIGTERMs the replicas (by PID), stops Redis, FerretDB and PostgreSQL, removes
+ * the dir.
+ */
 function teardown(): Promise<Record<string, ExitInfo>> {
   teardownPromise ??= (async () => {
     for (const c of started.clients) c.socket.disconnect();
@@ -125,7 +129,7 @@ function teardown(): Promise<Record<string, ExitInfo>> {
         exits[r.name] = await r.stop();
       }),
     );
-    // Redis after the replicas (they say goodbye through it), FerretDB last.
+    // Redis after the replicas (they say goodbye through it), then FerretDB, PostgreSQL last.
     for (const s of [...started.services].reverse()) await s.stop();
     if (started.dir) {
       if (flags.keep) log(`kept ${started.dir}`);
@@ -176,9 +180,10 @@ async function main() {
 
   const dir = mkdtempSync(join(tmpdir(), 'collabflow-bench-'));
   started.dir = dir;
-  const ferret = await startFerretDB({ dataDir: join(dir, 'ferretdb') });
-  started.services.push(ferret);
-  log(`FerretDB pid ${ferret.pid} on 127.0.0.1:${ferret.port}`);
+  const db = await startDatabase({ dataDir: dir });
+  started.services.push(...db.services);
+  log(`PostgreSQL ${db.postgres.version} pid ${db.postgres.pid} on 127.0.0.1:${db.postgres.port}`);
+  log(`FerretDB (PostgreSQL handler) pid ${db.ferretdb.pid} on 127.0.0.1:${db.ferretdb.port}`);
   const redis = await startRedis({ dataDir: join(dir, 'redis') });
   started.services.push(redis);
   log(`redis-server pid ${redis.pid} on 127.0.0.1:${redis.port}`);
@@ -186,7 +191,7 @@ async function main() {
   const lots = '1000000';
   const env: Record<string, string> = {
     NODE_ENV: 'development',
-    MONGODB_URI: `${ferret.url}collabflow_bench`,
+    MONGODB_URI: `${db.url}collabflow_bench`,
     REDIS_URL: redis.url,
     JWT_SECRET: randomBytes(32).toString('hex'),
     PASSWORD_HASH_COST: '10',
@@ -366,7 +371,7 @@ async function main() {
   }
   const disconnects = [...hooks.disconnects];
   const aliveBeforeStop = Object.fromEntries(started.replicas.map((r) => [r.name, r.alive()]));
-  log('stopping clients, replicas (SIGTERM), Redis and FerretDB');
+  log('stopping clients, replicas (SIGTERM), Redis, FerretDB and PostgreSQL');
   const exits = await teardown();
   log(
     `stopped: ${Object.entries(exits)

@@ -1,7 +1,7 @@
 /**
  * Runs CollabFlow's local stack on this machine and stops exactly what it started on Ctrl-C.
  *
- *   node --import tsx scripts/stack.ts single    # npm start: FerretDB, Redis, API on :4000,
+ *   node --import tsx scripts/stack.ts single    # npm start: PostgreSQL + FerretDB, Redis, API on :4000,
  *                                                #   nginx on :3000 (web app + API, one origin)
  *   node --import tsx scripts/stack.ts cluster   # npm run start:cluster: replicas :4001/:4002,
  *                                                #   nginx on :8080 (web app + API, one origin)
@@ -12,8 +12,11 @@
  * (frontend/.next/BUILD_ID; `npm start` builds it); without it, single mode runs the API alone
  * and cluster mode's nginx answers pages with a note on how to build it.
  *
- * MONGODB_URI / REDIS_URL in the environment are used instead of starting FerretDB / Redis.
- * Data lives in .collabflow/data (git-ignored), logs in .collabflow/logs.
+ * The database is FerretDB 1.24.2 with its PostgreSQL handler on a PostgreSQL cluster of the
+ * stack's own (.collabflow/data/postgres, run as the postgres user when started as root, fsync
+ * off: see docs/storage.md). MONGODB_URI / REDIS_URL in the environment are used instead of
+ * starting PostgreSQL and FerretDB / Redis. Data lives in .collabflow/data (git-ignored), logs in
+ * .collabflow/logs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -21,7 +24,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, startFerretDB, startRedis, type ManagedService } from './lib/services.js';
+import { freePort, startDatabase, startRedis, type ManagedService } from './lib/services.js';
 import { nginxArgs, nginxBinary, renderNginxConf } from './lib/nginx.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -62,6 +65,8 @@ interface Child {
 
 const children: Child[] = [];
 const services: ManagedService[] = [];
+/** A service start in flight: a Ctrl-C meanwhile waits for it, then stops what it started. */
+let starting: Promise<unknown> | undefined;
 let placeholder: Server | undefined;
 let stopping = false;
 
@@ -142,6 +147,7 @@ async function shutdown(code: number) {
   }
   placeholder?.closeAllConnections();
   placeholder?.close();
+  await starting?.catch(() => undefined);
   for (const s of [...services].reverse()) await s.stop();
   say('stopped everything it started');
   process.exit(code);
@@ -197,19 +203,33 @@ async function main() {
 
   let mongoUri = process.env.MONGODB_URI;
   if (!mongoUri) {
-    const f = await startFerretDB({ dataDir: join(STATE, 'data/ferretdb') });
-    services.push(f);
-    mongoUri = `${f.url}collabflow`;
+    const dbStart = startDatabase({ dataDir: join(STATE, 'data') }).then((db) => {
+      // Stopped in reverse: FerretDB, then PostgreSQL.
+      services.push(...db.services);
+      return db;
+    });
+    starting = dbStart;
+    const db = await dbStart;
+    if (stopping) return;
+    mongoUri = `${db.url}collabflow`;
     say(
-      `FerretDB (MongoDB protocol, SQLite files in .collabflow/data/ferretdb) on 127.0.0.1:${f.port}, pid ${f.pid}`,
+      `PostgreSQL ${db.postgres.version} (cluster in .collabflow/data/postgres) on 127.0.0.1:${db.postgres.port}, pid ${db.postgres.pid}`,
+    );
+    say(
+      `FerretDB (MongoDB protocol, PostgreSQL handler) on 127.0.0.1:${db.ferretdb.port}, pid ${db.ferretdb.pid}`,
     );
   } else {
     say('using MONGODB_URI from the environment');
   }
   let redisUrl = process.env.REDIS_URL;
   if (!redisUrl) {
-    const r = await startRedis({ dataDir: join(STATE, 'data/redis') });
-    services.push(r);
+    const redisStart = startRedis({ dataDir: join(STATE, 'data/redis') }).then((r) => {
+      services.push(r);
+      return r;
+    });
+    starting = redisStart;
+    const r = await redisStart;
+    if (stopping) return;
     redisUrl = r.url;
     say(`Redis on 127.0.0.1:${r.port}, pid ${r.pid}`);
   } else {

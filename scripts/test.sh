@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: installs what the tests need (nginx; chromium for the browser tests), builds
 # shared, backend and the web app, then lint, type-check and every test. The test run starts
-# its own Redis and FerretDB on free loopback ports and stops exactly those processes.
+# its own Redis, PostgreSQL and FerretDB on free loopback ports and stops exactly those processes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NEXT_TELEMETRY_DISABLED=1

@@ -1,13 +1,19 @@
 /**
  * MongoDB going away and coming back: the replica reports 503 while it is gone and recovers by
- * itself when it returns, without crashing. Uses a FerretDB of its own, stopped and restarted on
- * the same port, so the shared one used by the other test files is never touched.
+ * itself when it returns, without crashing. Uses a database of its own (PostgreSQL + FerretDB),
+ * whose FerretDB is stopped and restarted on the same port, so the shared one used by the other
+ * test files is never touched.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFerretDB, type ManagedService } from '../../scripts/lib/services.js';
+import {
+  startDatabase,
+  startFerretDB,
+  type Database,
+  type ManagedService,
+} from '../../scripts/lib/services.js';
 import { client, registerUser, startApi, type TestApi } from './helpers/api.js';
 
 async function pollReadyz(
@@ -27,6 +33,7 @@ async function pollReadyz(
 
 describe('readyz follows MongoDB going down and coming back', () => {
   let dir: string;
+  let db: Database | undefined;
   let ferret: ManagedService | undefined;
   let t: TestApi | undefined;
   const uncaught: unknown[] = [];
@@ -34,7 +41,8 @@ describe('readyz follows MongoDB going down and coming back', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'collabflow-readyz-'));
-    ferret = await startFerretDB({ dataDir: join(dir, 'ferretdb') });
+    db = await startDatabase({ dataDir: dir });
+    ferret = db.ferretdb;
     t = await startApi({ MONGODB_URI: `${ferret.url}readyz_fault` });
     process.on('uncaughtException', onUncaught);
     process.on('unhandledRejection', onUncaught);
@@ -44,6 +52,7 @@ describe('readyz follows MongoDB going down and coming back', () => {
     process.off('unhandledRejection', onUncaught);
     await t?.close();
     await ferret?.stop();
+    await db?.postgres.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -66,7 +75,11 @@ describe('readyz follows MongoDB going down and coming back', () => {
     expect(during.status).toBe(503);
     expect(during.body.error.code).toBe('unavailable');
 
-    ferret = await startFerretDB({ dataDir: join(dir, 'ferretdb'), port });
+    ferret = await startFerretDB({
+      dataDir: join(dir, 'ferretdb'),
+      port,
+      postgresqlUrl: db!.postgres.url,
+    });
     const back = await pollReadyz(api, (r) => r.status === 200, 30_000);
     expect(back.body).toMatchObject({ status: 'ok', mongo: 'up' });
 

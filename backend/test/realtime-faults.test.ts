@@ -408,6 +408,12 @@ describe('Redis goes away for 10 s and comes back on the same port', () => {
     expect(resumedMs).toBeGreaterThanOrEqual(0);
     expect(resumedMs).toBeLessThan(5000);
 
+    // A → B is back, but each Redis client reconnects on its own back-off (up to 2 s apart), so
+    // A's subscriber may still be away: an event B publishes meanwhile never reaches A live (A
+    // notices the gap only at its next event). Wait until every client of both replicas is back.
+    // (With the slower SQLite handler the writes above took long enough to hide this.)
+    for (const r of [A, B]) await pollReadyz(r, (a) => a.body.redis === 'up', 5000);
+
     // The SSE stream told its client to resync for what it could not get, never skipped silently,
     // and carries B's events again.
     const fromB = await client(B.url).post(

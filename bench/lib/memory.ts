@@ -3,7 +3,7 @@
  * process) and the replica's own Prometheus metrics (prom-client default metrics, prefix
  * `collabflow_`): heap, RSS as the process sees it, CPU seconds, event-loop lag, open sockets.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 export interface ResourceSample {
   replica: string;
@@ -68,7 +68,50 @@ export function machineBusySeconds(): number | null {
   }
 }
 
-/** A process we only see from outside (Redis, FerretDB): RSS and CPU seconds from /proc. */
+/**
+ * CPU seconds of a process and everything below it: each one's user + system time plus that of
+ * its children that have already exited and been waited for (/proc/<pid>/stat fields 14-17). For
+ * PostgreSQL, whose work happens in one backend process per connection, this counts the
+ * backends; for a process without children it is procCpuSeconds. Null when the process is gone.
+ */
+export function treeCpuSeconds(root: number): number | null {
+  const parent = new Map<number, number>();
+  const cpu = new Map<number, number>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return null;
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(e), Number(rest[1]));
+      const [ut, st, cut, cst] = [11, 12, 13, 14].map((i) => Number(rest[i]));
+      cpu.set(Number(e), ((ut ?? 0) + (st ?? 0) + (cut ?? 0) + (cst ?? 0)) / 100);
+    } catch {
+      /* the process ended meanwhile */
+    }
+  }
+  if (!cpu.has(root)) return null;
+  const children = new Map<number, number[]>();
+  for (const [pid, ppid] of parent) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  let total = 0;
+  const todo = [root];
+  while (todo.length > 0) {
+    const pid = todo.pop()!;
+    total += cpu.get(pid) ?? 0;
+    todo.push(...(children.get(pid) ?? []));
+  }
+  return total;
+}
+
+/**
+ * A process we only see from outside (Redis, FerretDB, PostgreSQL): VmRSS of the process itself
+ * and CPU seconds of it and its descendants (PostgreSQL's backends), from /proc.
+ */
 export interface ProcSample {
   name: string;
   pid: number;
@@ -77,7 +120,7 @@ export interface ProcSample {
 }
 
 export function sampleProcess(name: string, pid: number): ProcSample {
-  return { name, pid, vmRssBytes: vmRssBytes(pid), cpuSeconds: procCpuSeconds(pid) };
+  return { name, pid, vmRssBytes: vmRssBytes(pid), cpuSeconds: treeCpuSeconds(pid) };
 }
 
 /** Every sample of a Prometheus text exposition, keyed by `name{labels}` exactly as printed. */

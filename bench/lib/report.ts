@@ -12,7 +12,7 @@ import type { Summary } from './stats.js';
 export interface Phase {
   phase: string;
   samples: ResourceSample[];
-  /** Redis and FerretDB, seen from /proc. */
+  /** Redis, FerretDB and PostgreSQL (with its backends), seen from /proc. */
   services: ProcSample[];
   /** This benchmark process (the clients), from process.cpuUsage(). */
   benchCpuSeconds: number;
@@ -23,7 +23,7 @@ export interface Phase {
 
 /**
  * CPU seconds between two phases: used by what this benchmark started (replicas, Redis, FerretDB,
- * itself) and by everything else on the machine (other users' processes compete for the cores).
+ * PostgreSQL, itself) and by everything else on the machine (other users' processes compete for the cores).
  */
 export function cpuBetween(a: Phase, b: Phase) {
   const d = (x: number | null | undefined, y: number | null | undefined) =>

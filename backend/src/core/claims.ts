@@ -4,12 +4,12 @@ import { isDuplicateKeyError } from './errors.js';
 /**
  * Atomic "first writer wins" on any MongoDB-protocol server, FerretDB 1.x included.
  *
- * FerretDB 1.24 on SQLite applies update and findAndModify as a read-modify-write without
- * isolation: 50 concurrent `$inc` on one document left it at 13, and 30 concurrent
- * compare-and-set updates on `{ _id, version: 0 }` had 3 winners (docs/storage.md). Its unique
- * indexes, however, are SQLite unique indexes and hold under concurrency. So every counter and
- * every optimistic-concurrency check goes through inserting a claim `(key, n)` under a unique
- * index: exactly one caller gets a given `n`.
+ * FerretDB 1.24, on its PostgreSQL handler as on SQLite, applies update and findAndModify as a
+ * read-modify-write of the whole document without isolation: 50 concurrent `$inc` on one
+ * document kept 7, and 30 concurrent compare-and-set updates on `{ _id, version: 0 }` had 5
+ * winners (docs/storage.md). Its unique indexes, however, are the backend's unique indexes and
+ * hold under concurrency. So every counter and every optimistic-concurrency check goes through
+ * inserting a claim `(key, n)` under a unique index: exactly one caller gets a given `n`.
  */
 interface ClaimDoc {
   _id: Types.ObjectId;

@@ -59,15 +59,21 @@ export function parse<S extends z.ZodType>(
 }
 
 /**
- * A unique-index violation. MongoDB (and FerretDB on inserts) report code 11000; FerretDB 1.x's
- * SQLite handler reports a violation caused by an update or findAndModify as an InternalError
- * (code 1) whose message names the failed UNIQUE constraint.
+ * A unique-index violation. MongoDB (and FerretDB on inserts) report code 11000; FerretDB 1.x
+ * reports a violation caused by an update or findAndModify as an InternalError (code 1) whose
+ * message carries the backend's own error: `UNIQUE constraint failed` on its SQLite handler,
+ * `duplicate key value violates unique constraint … (SQLSTATE 23505)` on its PostgreSQL handler.
  */
 export function isDuplicateKeyError(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
   const { code, message } = err as { code?: unknown; message?: unknown };
   if (code === 11000) return true;
-  return typeof message === 'string' && /UNIQUE constraint failed/.test(message);
+  return (
+    typeof message === 'string' &&
+    /UNIQUE constraint failed|duplicate key value violates unique constraint|SQLSTATE 23505/.test(
+      message,
+    )
+  );
 }
 
 interface MongoLikeError {
