@@ -78,8 +78,9 @@ export function sseRoutes(realtime: Realtime): Router {
       for (const e of found?.events ?? []) if (e.seq > lastSent) ahead.set(e.seq, e);
       if (ahead.size > 0 && !ahead.has(lastSent + 1)) {
         // The log cannot fill the gap (unreachable, trimmed, or a seq that never became an
-        // event): one resync up to the current seq, after which the client reloads the snapshot.
-        resync(Math.max(found?.seq ?? 0, ...ahead.keys()));
+        // event): one resync up to just before the first event held, after which the client
+        // reloads the snapshot, and the stream goes on with that event and the ones after it.
+        resync(Math.min(...ahead.keys()) - 1);
       }
       flush();
     };
