@@ -54,8 +54,10 @@ export class RedisConnections {
     const entry = { client, state: 'connecting' as RedisState };
     this.#clients.set(role, entry);
     const set = (state: RedisState, reason?: string) => {
+      const changed = entry.state !== state;
       entry.state = state;
       this.#update(reason);
+      if (changed && !this.#closing) for (const l of this.#listeners) l(role, state);
     };
     client.on('ready', () => set('up'));
     client.on('error', (err: Error) => set('down', err.message));
@@ -65,6 +67,16 @@ export class RedisConnections {
   }
 
   #closing = false;
+  readonly #listeners = new Set<(role: string, state: RedisState) => void>();
+
+  /**
+   * Called whenever one connection goes down or comes back (the access cache starts a new epoch:
+   * a message from another replica may have been missed). Returns the function that unsubscribes.
+   */
+  onConnectionChange(listener: (role: string, state: RedisState) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
 
   #update(reason?: string) {
     if (this.#closing) return;

@@ -1,7 +1,8 @@
 import { isValidObjectId, Types } from 'mongoose';
 import type { ProjectRole } from '@collabflow/shared';
 import { errors } from '../core/errors.js';
-import { Member, Project, type ProjectDoc } from './project.model.js';
+import { accessCache } from './access-cache.js';
+import { Member } from './project.model.js';
 
 const RANK: Record<ProjectRole, number> = { viewer: 1, member: 2, admin: 3, owner: 4 };
 
@@ -24,32 +25,33 @@ export function toObjectId(id: string, what: string): Types.ObjectId {
   return new Types.ObjectId(id);
 }
 
+/** The user's role in the project, `null` for a non-member: from the access cache, else one read. */
 export async function roleOf(projectId: string, userId: string): Promise<ProjectRole | null> {
-  const m = await Member.findOne(
-    { projectId: toObjectId(projectId, 'project'), userId: toObjectId(userId, 'user') },
-    { role: 1 },
-  ).lean();
-  return m?.role ?? null;
+  const pid = toObjectId(projectId, 'project');
+  const uid = toObjectId(userId, 'user');
+  return accessCache.role(projectId, userId, async () => {
+    const m = await Member.findOne({ projectId: pid, userId: uid }, { role: 1 }).lean();
+    return m?.role ?? null;
+  });
 }
 
 /**
- * Loads a project the user can see with at least `needed`. Someone who is not a member gets 404
- * (they cannot learn that the project exists); a member whose role is too weak gets 403.
+ * Checks that the user can see the project with at least `needed`. Someone who is not a member
+ * gets 404 (they cannot learn that the project exists); a member whose role is too weak gets 403.
+ * A membership exists only while its project does (deleting a project deletes its members, and
+ * `project:deleted` tombstones it in the cache), so this reads no project document.
  */
 export async function requireProject(
   projectId: string,
   userId: string,
   needed: ProjectRole,
-): Promise<{ project: ProjectDoc; role: ProjectRole }> {
-  const pid = toObjectId(projectId, 'project');
+): Promise<{ role: ProjectRole }> {
   const role = await roleOf(projectId, userId);
   if (!role) throw errors.notFound('project');
-  const project = await Project.findById(pid).lean<ProjectDoc>();
-  if (!project) throw errors.notFound('project');
   if (!atLeast(role, needed)) {
     throw errors.forbidden(
       `this needs the ${needed} role or higher in the project; you are ${role}`,
     );
   }
-  return { project, role };
+  return { role };
 }

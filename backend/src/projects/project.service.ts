@@ -16,6 +16,7 @@ import { Channel } from '../chat/channel.model.js';
 import { Message } from '../chat/message.model.js';
 import { Task } from '../tasks/task.model.js';
 import { NEEDS, requireProject, toObjectId } from './access.js';
+import { accessCache } from './access-cache.js';
 import { currentSeq, publishEvent, seqKey } from './events.js';
 import { Claim, forgetAll } from '../core/claims.js';
 import { Member, Project, toProjectDTO, type MemberDoc } from './project.model.js';
@@ -53,13 +54,17 @@ export async function createProject(
     ownerId: uid,
   });
   await Member.create({ projectId: project._id, userId: uid, role: 'owner' });
+  // No event announces a new project: forget a "not a member" this replica may hold for it.
+  accessCache.forgetMember(project._id.toString(), userId);
   await Channel.create({ projectId: project._id, name: 'general', createdBy: uid });
   ctx.logger.info({ projectId: project._id.toString(), userId }, 'project created');
   return toProjectDTO(project.toObject(), 'owner');
 }
 
 export async function getProject(userId: string, projectId: string): Promise<ProjectDTO> {
-  const { project, role } = await requireProject(projectId, userId, NEEDS.read);
+  const { role } = await requireProject(projectId, userId, NEEDS.read);
+  const project = await Project.findById(toObjectId(projectId, 'project')).lean();
+  if (!project) throw errors.notFound('project');
   return toProjectDTO({ ...project, seq: await currentSeq(projectId) }, role);
 }
 

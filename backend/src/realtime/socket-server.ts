@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
@@ -30,6 +30,7 @@ import type { Metrics } from '../ops/metrics.js';
 import { verifyAccessToken } from '../auth/tokens.js';
 import { User, toPublicUser } from '../auth/user.model.js';
 import { NEEDS, requireProject } from '../projects/access.js';
+import { accessCache } from '../projects/access-cache.js';
 import { currentSeq } from '../projects/events.js';
 import * as tasks from '../tasks/task.service.js';
 import * as chat from '../chat/chat.service.js';
@@ -46,12 +47,20 @@ import { TypingTracker } from './typing.js';
 
 interface InterServerEvents {
   'domain-event': (event: AnyDomainEvent) => void;
+  /** A replica whose Redis connections came back may have dropped invalidations: empty caches. */
+  'access-flush': () => void;
 }
 
 interface SocketData {
   userId: string;
   user: PublicUserDTO;
   tokenExp: number;
+}
+
+/** What the server touches of an engine.io connection (not all of it is in its public types). */
+interface EngineSocket {
+  request: unknown;
+  transport?: { socket?: Pick<EventEmitter, 'listeners' | 'removeListener'> };
 }
 
 type IO = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -100,6 +109,31 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
     cors: { origin: config.CORS_ORIGINS, credentials: true },
     pingInterval: 10_000,
     pingTimeout: 5_000,
+    // Explicit: a zlib context per connection costs memory and CPU for tiny JSON frames.
+    perMessageDeflate: false,
+  });
+  // The handshake's HTTP request (headers, socket, parser state) is not needed once the
+  // connection is established: socket.handshake keeps what the server reads (auth; its `headers`
+  // are then empty and `address` comes from the connection). Nothing in the server reads
+  // socket.request; the Express app sees the requests of its own routes. engine.io also leaves
+  // its `onUpgradeError` listener on a WebSocket that connected directly (no polling first), and
+  // that closure's scope holds the request too: the transport has its own error listener.
+  io.engine.on('connection', (rawSocket: EngineSocket) => {
+    // engine.io's WebSocketResponse still reaches the request from a 'close' listener on the TCP
+    // socket: drop what it holds that nothing reads any more (headers, query).
+    const req = rawSocket.request as (Partial<IncomingMessage> & { _query?: unknown }) | null;
+    if (req) {
+      req.headers = {};
+      req.rawHeaders = [];
+      req._query = {};
+    }
+    rawSocket.request = null;
+    const ws = rawSocket.transport?.socket;
+    if (ws && typeof ws.listeners === 'function') {
+      for (const l of ws.listeners('error')) {
+        if (l.name === 'onUpgradeError') ws.removeListener('error', l as (...a: unknown[]) => void);
+      }
+    }
   });
 
   let data: Redis | undefined;
@@ -188,6 +222,7 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
 
   /** What every replica does with every domain event, wherever it happened. */
   function onEveryReplica(event: AnyDomainEvent) {
+    accessCache.invalidate(event);
     toFeed(event);
     // A removed member is no longer online in the project: drop this replica's presence entries.
     if (event.type === 'member:removed') forgetPresence(event.projectId, event.data.userId);
@@ -204,6 +239,28 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
   });
   io.on('domain-event', (event) => onEveryReplica(event));
 
+  // ---------- access cache epochs ([A1] in docs/protocol.md) ----------
+  let detachCache = () => {};
+  if (redis) {
+    const redisConns = redis;
+    const source = accessCache.attach(() => redisConns.state() === 'up');
+    let wasDown = false;
+    const stopWatching = redisConns.onConnectionChange((_role, state) => {
+      source.changed();
+      if (state === 'down') wasDown = true;
+      if (wasDown && redisConns.state() === 'up') {
+        wasDown = false;
+        // Our own invalidations may have been dropped while we were away: others forget theirs.
+        io.serverSideEmit('access-flush');
+      }
+    });
+    io.on('access-flush', () => accessCache.newEpoch());
+    detachCache = () => {
+      stopWatching();
+      source.detach();
+    };
+  }
+
   // ---------- presence ----------
   /** This replica's live presence entries, by socket id. */
   const local = new Map<string, Map<string, PresenceEntry>>();
@@ -219,20 +276,33 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
       return fallback; // Redis away: we only know ourselves
     }
     if (ids.length === 0) return [];
-    const users = await User.find(
-      { _id: { $in: ids.map((id) => new Types.ObjectId(id)) } },
-      { name: 1, avatarColor: 1 },
-    ).lean();
-    return users.map(toPublicUser);
+    const { found, missing } = accessCache.usersCached(ids);
+    if (missing.length === 0) return found;
+    const users = (
+      await User.find(
+        { _id: { $in: missing.map((id) => new Types.ObjectId(id)) } },
+        { name: 1, avatarColor: 1 },
+      ).lean()
+    ).map(toPublicUser);
+    accessCache.rememberUsers(users);
+    return [...found, ...users];
+  }
+
+  /** A user's public profile: from the access cache, else one read. */
+  function publicUser(userId: string): Promise<PublicUserDTO | null> {
+    return accessCache.user(userId, async () => {
+      const u = await User.findById(userId, { name: 1, avatarColor: 1 }).lean();
+      return u ? toPublicUser(u) : null;
+    });
   }
 
   async function announceJoined(changes: PresenceChange[]) {
     for (const c of changes) {
-      const user = await User.findById(c.userId, { name: 1, avatarColor: 1 }).lean();
+      const user = await publicUser(c.userId);
       io.to(rooms.project(c.projectId)).emit('user:joined', {
         projectId: c.projectId,
         userId: c.userId,
-        ...(user ? { user: toPublicUser(user) } : {}),
+        ...(user ? { user } : {}),
       });
     }
   }
@@ -340,10 +410,10 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
     const result = verifyAccessToken(token, config.JWT_SECRET);
     if (!result.ok) return fail(result.code, result.message);
     try {
-      const user = await User.findById(result.claims.sub, { name: 1, avatarColor: 1 }).lean();
+      const user = await publicUser(result.claims.sub);
       if (!user) return fail(SOCKET_ERROR_CODES.unauthorized, 'account no longer exists');
       socket.data.userId = result.claims.sub;
-      socket.data.user = toPublicUser(user);
+      socket.data.user = user;
       socket.data.tokenExp = result.claims.exp;
       next();
     } catch {
@@ -359,204 +429,222 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
     read: createLimiter('socket-read', config.RATE_LIMIT_SOCKET_MUTATIONS * 2, 10_000),
   };
 
-  type Handler = (payload: unknown) => Promise<unknown>;
-  function on(
+  // ---------- token expiry: one sweep per replica, not a timer per socket ----------
+  // A token that expires while connected ends the connection; the client refreshes and reconnects.
+  // A namespace disconnect (not a transport close) reaches the client as 'io server disconnect',
+  // so socket.io-client does not retry on its own with the expired token. Sockets are bucketed by
+  // the second their token expires (JWT `exp` has 1 s resolution); the sweep ends due buckets.
+  const expiring = new Map<number, Set<ClientSocket>>();
+  function expire(socket: ClientSocket) {
+    if (!socket.connected) return;
+    socket.emit('session:ending', { reason: 'token_expired' });
+    socket.disconnect();
+  }
+  const expirySweep = setInterval(() => {
+    const now = Date.now();
+    for (const [exp, sockets] of expiring) {
+      if (exp * 1000 > now) continue;
+      expiring.delete(exp);
+      for (const socket of sockets) expire(socket);
+    }
+  }, 250);
+  expirySweep.unref();
+
+  // ---------- client events: one table of shared handlers, not closures per socket ----------
+  type Handler = (socket: ClientSocket, payload: unknown) => Promise<unknown>;
+  const handlers = new Map<string, { limiter: Limiter; handler: Handler }>();
+  function on(event: keyof ClientToServerEvents, limiter: Limiter, handler: Handler) {
+    handlers.set(event, { limiter, handler });
+  }
+
+  async function handle(
     socket: ClientSocket,
-    event: keyof ClientToServerEvents,
-    limiter: Limiter,
-    handler: Handler,
+    event: string,
+    entry: { limiter: Limiter; handler: Handler },
+    args: unknown[],
   ) {
-    const listener = async (...args: unknown[]) => {
-      let [payload, ack] = args;
-      if (typeof ack !== 'function' && typeof payload === 'function' && args.length === 1) {
-        ack = payload;
-        payload = undefined;
-      }
-      if (typeof ack !== 'function') {
-        // Every client event must carry an acknowledgement; without one there is nobody to answer.
-        metrics.socketEvents.inc({ event, outcome: 'no_ack' });
-        return;
-      }
-      const reply = ack as (answer: unknown) => void;
-      try {
-        await limiter.consume(socket.id);
-        const data = await handler(payload);
-        metrics.socketEvents.inc({ event, outcome: 'ok' });
-        reply({ ok: true, data: data ?? null });
-      } catch (err) {
-        const { body, unexpected } = toErrorResponse(err, expose);
-        if (unexpected) log.error({ err, event }, 'socket handler failed');
-        metrics.socketEvents.inc({ event, outcome: body.code });
-        reply({ ok: false, error: body });
-      }
-    };
-    (socket as unknown as { on(e: string, l: (...a: unknown[]) => void): void }).on(
-      event,
-      listener,
+    let [payload, ack] = args;
+    if (typeof ack !== 'function' && typeof payload === 'function' && args.length === 1) {
+      ack = payload;
+      payload = undefined;
+    }
+    if (typeof ack !== 'function') {
+      // Every client event must carry an acknowledgement; without one there is nobody to answer.
+      metrics.socketEvents.inc({ event, outcome: 'no_ack' });
+      return;
+    }
+    const reply = ack as (answer: unknown) => void;
+    try {
+      await entry.limiter.consume(socket.id);
+      const data = await entry.handler(socket, payload);
+      metrics.socketEvents.inc({ event, outcome: 'ok' });
+      reply({ ok: true, data: data ?? null });
+    } catch (err) {
+      const { body, unexpected } = toErrorResponse(err, expose);
+      if (unexpected) log.error({ err, event }, 'socket handler failed');
+      metrics.socketEvents.inc({ event, outcome: body.code });
+      reply({ ok: false, error: body });
+    }
+  }
+
+  /** Every client event of every socket (socket.io calls it with the socket as `this`). */
+  function onClientEvent(this: ClientSocket, event: string, ...args: unknown[]) {
+    const entry = handlers.get(event);
+    if (entry) {
+      void handle(this, event, entry, args);
+      return;
+    }
+    const ack = args[args.length - 1];
+    metrics.socketEvents.inc({ event: 'unknown', outcome: 'unknown_event' });
+    if (typeof ack === 'function') {
+      (ack as (a: unknown) => void)({
+        ok: false,
+        error: { code: 'unknown_event', message: `unknown event ${String(event).slice(0, 50)}` },
+      });
+    }
+  }
+
+  function onDisconnect(this: ClientSocket) {
+    forgetSocket(this);
+  }
+
+  function forgetSocket(socket: ClientSocket) {
+    metrics.socketConnections.dec();
+    const bucket = expiring.get(socket.data.tokenExp);
+    if (bucket) {
+      bucket.delete(socket);
+      if (bucket.size === 0) expiring.delete(socket.data.tokenExp);
+    }
+    for (const channelId of typing.clear(socket.id)) emitTyping(socket, channelId, false);
+    typingSockets.delete(socket.id);
+    const projects = [...(local.get(socket.id)?.keys() ?? [])];
+    void Promise.all(projects.map((pid) => leavePresence(socket.id, pid))).catch((err: unknown) =>
+      log.warn({ err }, 'presence cleanup failed'),
     );
   }
 
-  const known = new Set<string>();
+  on('join:project', limits.read, async (socket, raw) => {
+    const { projectId, sinceSeq } = parse(joinProjectPayload, raw, 'join:project');
+    await requireProject(projectId, socket.data.userId, NEEDS.read);
+    const seq = await currentSeq(projectId);
+    await socket.join(rooms.project(projectId));
+    await joinPresence(socket, projectId);
+    const users = await usersOnline(projectId, [socket.data.user]);
+    socket.emit('room:users', { projectId, users });
+    const result: {
+      seq: number;
+      users: PublicUserDTO[];
+      missed?: AnyDomainEvent[];
+      resync?: boolean;
+    } = {
+      seq,
+      users,
+    };
+    if (sinceSeq !== undefined) {
+      const missed = await eventLog.since(projectId, sinceSeq, seq).catch(() => null);
+      if (missed) result.missed = missed;
+      else result.resync = true;
+    }
+    return result;
+  });
+
+  on('leave:project', limits.read, async (socket, raw) => {
+    const projectId = parse(projectIdPayload, raw, 'leave:project');
+    await socket.leave(rooms.project(projectId));
+    await leavePresence(socket.id, projectId);
+    return null;
+  });
+
+  on('task:create', limits.mutation, async (socket, raw) => {
+    const p = parse(taskCreatePayload, raw, 'task:create');
+    const { result } = await tasks.createTask(
+      ctx,
+      socket.data.userId,
+      p.projectId,
+      p.task,
+      p.clientId,
+    );
+    return { task: result };
+  });
+  on('task:update', limits.mutation, async (socket, raw) => {
+    const p = parse(taskUpdatePayload, raw, 'task:update');
+    const body = p.version === undefined ? p.updates : { ...p.updates, version: p.version };
+    const { result } = await tasks.updateTask(ctx, socket.data.userId, p.taskId, body, {
+      projectId: p.projectId,
+      clientId: p.clientId,
+    });
+    return { task: result };
+  });
+  on('task:move', limits.mutation, async (socket, raw) => {
+    const p = parse(taskMovePayload, raw, 'task:move');
+    const body: Record<string, unknown> = { status: p.toStatus };
+    if (p.newIndex !== undefined) body.index = p.newIndex;
+    if (p.beforeId !== undefined) body.beforeId = p.beforeId;
+    if (p.afterId !== undefined) body.afterId = p.afterId;
+    if (p.version !== undefined) body.version = p.version;
+    const { result } = await tasks.moveTask(ctx, socket.data.userId, p.taskId, body, {
+      projectId: p.projectId,
+      clientId: p.clientId,
+    });
+    return { task: result };
+  });
+  on('task:delete', limits.mutation, async (socket, raw) => {
+    const p = parse(taskDeletePayload, raw, 'task:delete');
+    await tasks.deleteTask(ctx, socket.data.userId, p.taskId, {
+      projectId: p.projectId,
+      clientId: p.clientId,
+    });
+    return null;
+  });
+
+  on('chat:join', limits.read, async (socket, raw) => {
+    const channelId = parse(channelIdPayload, raw, 'chat:join');
+    const channel = await chat.loadChannel(channelId, socket.data.userId, NEEDS.read);
+    channelRooms.set(rooms.channel(channelId), channel.projectId.toString());
+    await socket.join(rooms.channel(channelId));
+    const { messages } = await chat.listMessages(socket.data.userId, channelId, {});
+    return { messages };
+  });
+  on('chat:leave', limits.read, async (socket, raw) => {
+    const channelId = parse(channelIdPayload, raw, 'chat:leave');
+    await socket.leave(rooms.channel(channelId));
+    if (typing.set(socket.id, channelId, false)) emitTyping(socket, channelId, false);
+    return null;
+  });
+  on('chat:message', limits.chat, async (socket, raw) => {
+    const p = parse(chatMessagePayload, raw, 'chat:message');
+    const { result } = await chat.postMessage(
+      ctx,
+      socket.data.userId,
+      p.channelId,
+      { content: p.content },
+      p.clientId,
+    );
+    if (typing.set(socket.id, p.channelId, false)) emitTyping(socket, p.channelId, false);
+    return { message: result };
+  });
+  on('chat:typing', limits.typing, async (socket, raw) => {
+    const p = parse(chatTypingPayload, raw, 'chat:typing');
+    if (!socket.rooms.has(rooms.channel(p.channelId))) {
+      throw new AppError(403, 'forbidden', 'join the channel (chat:join) before typing in it');
+    }
+    typingSockets.set(socket.id, socket);
+    typing.set(socket.id, p.channelId, p.isTyping);
+    emitTyping(socket, p.channelId, p.isTyping);
+    return null;
+  });
 
   io.on('connection', (socket) => {
-    const { userId } = socket.data;
     metrics.socketConnections.inc();
-    void socket.join(rooms.user(userId));
-
-    // A token that expires while connected ends the connection; the client refreshes and reconnects.
-    // A namespace disconnect (not a transport close) reaches the client as 'io server disconnect',
-    // so socket.io-client does not retry on its own with the expired token.
-    const msLeft = socket.data.tokenExp * 1000 - Date.now();
-    const expiry = setTimeout(
-      () => {
-        socket.emit('session:ending', { reason: 'token_expired' });
-        socket.disconnect();
-      },
-      Math.max(0, Math.min(msLeft, 2 ** 31 - 1)),
-    );
-    expiry.unref();
-
-    on(socket, 'join:project', limits.read, async (raw) => {
-      const { projectId, sinceSeq } = parse(joinProjectPayload, raw, 'join:project');
-      await requireProject(projectId, userId, NEEDS.read);
-      const seq = await currentSeq(projectId);
-      await socket.join(rooms.project(projectId));
-      await joinPresence(socket, projectId);
-      const users = await usersOnline(projectId, [socket.data.user]);
-      socket.emit('room:users', { projectId, users });
-      const result: {
-        seq: number;
-        users: PublicUserDTO[];
-        missed?: AnyDomainEvent[];
-        resync?: boolean;
-      } = {
-        seq,
-        users,
-      };
-      if (sinceSeq !== undefined) {
-        const missed = await eventLog.since(projectId, sinceSeq, seq).catch(() => null);
-        if (missed) result.missed = missed;
-        else result.resync = true;
-      }
-      return result;
-    });
-
-    on(socket, 'leave:project', limits.read, async (raw) => {
-      const projectId = parse(projectIdPayload, raw, 'leave:project');
-      await socket.leave(rooms.project(projectId));
-      await leavePresence(socket.id, projectId);
-      return null;
-    });
-
-    on(socket, 'task:create', limits.mutation, async (raw) => {
-      const p = parse(taskCreatePayload, raw, 'task:create');
-      const { result } = await tasks.createTask(ctx, userId, p.projectId, p.task, p.clientId);
-      return { task: result };
-    });
-    on(socket, 'task:update', limits.mutation, async (raw) => {
-      const p = parse(taskUpdatePayload, raw, 'task:update');
-      const body = p.version === undefined ? p.updates : { ...p.updates, version: p.version };
-      const { result } = await tasks.updateTask(ctx, userId, p.taskId, body, {
-        projectId: p.projectId,
-        clientId: p.clientId,
-      });
-      return { task: result };
-    });
-    on(socket, 'task:move', limits.mutation, async (raw) => {
-      const p = parse(taskMovePayload, raw, 'task:move');
-      const body: Record<string, unknown> = { status: p.toStatus };
-      if (p.newIndex !== undefined) body.index = p.newIndex;
-      if (p.beforeId !== undefined) body.beforeId = p.beforeId;
-      if (p.afterId !== undefined) body.afterId = p.afterId;
-      if (p.version !== undefined) body.version = p.version;
-      const { result } = await tasks.moveTask(ctx, userId, p.taskId, body, {
-        projectId: p.projectId,
-        clientId: p.clientId,
-      });
-      return { task: result };
-    });
-    on(socket, 'task:delete', limits.mutation, async (raw) => {
-      const p = parse(taskDeletePayload, raw, 'task:delete');
-      await tasks.deleteTask(ctx, userId, p.taskId, {
-        projectId: p.projectId,
-        clientId: p.clientId,
-      });
-      return null;
-    });
-
-    on(socket, 'chat:join', limits.read, async (raw) => {
-      const channelId = parse(channelIdPayload, raw, 'chat:join');
-      const channel = await chat.loadChannel(channelId, userId, NEEDS.read);
-      channelRooms.set(rooms.channel(channelId), channel.projectId.toString());
-      await socket.join(rooms.channel(channelId));
-      const { messages } = await chat.listMessages(userId, channelId, {});
-      return { messages };
-    });
-    on(socket, 'chat:leave', limits.read, async (raw) => {
-      const channelId = parse(channelIdPayload, raw, 'chat:leave');
-      await socket.leave(rooms.channel(channelId));
-      if (typing.set(socket.id, channelId, false)) emitTyping(socket, channelId, false);
-      return null;
-    });
-    on(socket, 'chat:message', limits.chat, async (raw) => {
-      const p = parse(chatMessagePayload, raw, 'chat:message');
-      const { result } = await chat.postMessage(
-        ctx,
-        userId,
-        p.channelId,
-        { content: p.content },
-        p.clientId,
-      );
-      if (typing.set(socket.id, p.channelId, false)) emitTyping(socket, p.channelId, false);
-      return { message: result };
-    });
-    on(socket, 'chat:typing', limits.typing, async (raw) => {
-      const p = parse(chatTypingPayload, raw, 'chat:typing');
-      if (!socket.rooms.has(rooms.channel(p.channelId))) {
-        throw new AppError(403, 'forbidden', 'join the channel (chat:join) before typing in it');
-      }
-      typingSockets.set(socket.id, socket);
-      typing.set(socket.id, p.channelId, p.isTyping);
-      emitTyping(socket, p.channelId, p.isTyping);
-      return null;
-    });
-
-    socket.onAny((event: string, ...args: unknown[]) => {
-      if (known.has(event)) return;
-      const ack = args[args.length - 1];
-      metrics.socketEvents.inc({ event: 'unknown', outcome: 'unknown_event' });
-      if (typeof ack === 'function') {
-        (ack as (a: unknown) => void)({
-          ok: false,
-          error: { code: 'unknown_event', message: `unknown event ${String(event).slice(0, 50)}` },
-        });
-      }
-    });
-
-    socket.on('disconnect', () => {
-      metrics.socketConnections.dec();
-      clearTimeout(expiry);
-      for (const channelId of typing.clear(socket.id)) emitTyping(socket, channelId, false);
-      typingSockets.delete(socket.id);
-      const projects = [...(local.get(socket.id)?.keys() ?? [])];
-      void Promise.all(projects.map((pid) => leavePresence(socket.id, pid))).catch((err: unknown) =>
-        log.warn({ err }, 'presence cleanup failed'),
-      );
-    });
+    void socket.join(rooms.user(socket.data.userId));
+    socket.onAny(onClientEvent);
+    socket.on('disconnect', onDisconnect);
+    const exp = socket.data.tokenExp;
+    let bucket = expiring.get(exp);
+    if (!bucket) expiring.set(exp, (bucket = new Set()));
+    bucket.add(socket);
+    if (exp * 1000 <= Date.now()) expire(socket);
   });
-  for (const e of [
-    'join:project',
-    'leave:project',
-    'task:create',
-    'task:update',
-    'task:move',
-    'task:delete',
-    'chat:join',
-    'chat:leave',
-    'chat:message',
-    'chat:typing',
-  ])
-    known.add(e);
 
   log.info(
     { adapter: redis ? 'redis' : 'memory' },
@@ -582,6 +670,8 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
     shutdown() {
       shuttingDown ??= (async () => {
         clearInterval(heartbeat);
+        clearInterval(expirySweep);
+        detachCache();
         io.local.emit('session:ending', { reason: 'server_shutdown' });
         const entries = [...local.entries()].flatMap(([sid, m]) =>
           [...m.keys()].map((pid) => [sid, pid] as const),

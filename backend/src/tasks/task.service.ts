@@ -13,9 +13,8 @@ import {
 import type { ServiceContext } from '../core/context.js';
 import { AppError, errors, isDuplicateKeyError, parse } from '../core/errors.js';
 import { Claim, claim, forgetAll, forgetBelow } from '../core/claims.js';
-import { NEEDS, requireProject, toObjectId } from '../projects/access.js';
+import { NEEDS, requireProject, roleOf, toObjectId } from '../projects/access.js';
 import { publishEvent } from '../projects/events.js';
-import { Member } from '../projects/project.model.js';
 import { neighboursAt, positionBetween } from './ordering.js';
 import { Task, toTaskDTO, type TaskDoc } from './task.model.js';
 
@@ -58,11 +57,9 @@ async function loadTask(
 
 async function checkAssignee(projectId: string, assignee: string | null | undefined) {
   if (!assignee) return;
-  const ok = await Member.exists({
-    projectId: new Types.ObjectId(projectId),
-    userId: new Types.ObjectId(assignee),
-  });
-  if (!ok) throw errors.validation('invalid task: assignee: must be a member of the project');
+  // The assignee was validated as an object id by the schema; the access cache answers.
+  if (!(await roleOf(projectId, assignee)))
+    throw errors.validation('invalid task: assignee: must be a member of the project');
 }
 
 async function lastPosition(projectId: Types.ObjectId, status: TaskStatus): Promise<string | null> {

@@ -1,0 +1,308 @@
+/**
+ * [A1] Roles come from a per-replica cache that member changes invalidate on every replica, and
+ * that never grants access revoked while Redis was down. Real replica processes, real Redis and
+ * FerretDB, real WebSocket clients; plus the cache's own rules on a fake loader.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Socket } from 'socket.io-client';
+import { startRedis, type ManagedService } from '../../scripts/lib/services.js';
+import { AccessCache } from '../src/projects/access-cache.js';
+import { client, freshMongoUri, registerUser } from './helpers/api.js';
+import {
+  call,
+  connected,
+  socketFor,
+  startReplica,
+  waitUntil,
+  type Replica,
+} from './helpers/cluster.js';
+
+type User = Awaited<ReturnType<typeof registerUser>>;
+
+function kit() {
+  const sockets: Socket[] = [];
+  return {
+    async open(r: Replica, token: string) {
+      const s = socketFor(r.url, token);
+      sockets.push(s);
+      await connected(s);
+      return s;
+    },
+    closeAll() {
+      for (const s of sockets) s.disconnect();
+    },
+  };
+}
+
+/** A project of `owner` with `members` (role member). */
+async function projectWith(url: string, owner: User, members: User[]): Promise<string> {
+  const api = client(url);
+  const p = await api.post('/api/projects', { name: 'Cache board' }, owner.token);
+  const projectId = p.body.project.id as string;
+  for (const m of members) {
+    const r = await api.post(
+      `/api/projects/${projectId}/members`,
+      { email: m.user.email, role: 'member' },
+      owner.token,
+    );
+    expect(r.status).toBe(201);
+  }
+  return projectId;
+}
+
+/** Reads the project on `r` as `u` over REST and over a socket: both fill r's cache. */
+async function seen(r: Replica, u: User, projectId: string, s: Socket) {
+  const rest = await client(r.url).get(`/api/projects/${projectId}`, u.token);
+  const join = await call(s, 'join:project', projectId);
+  return { rest: rest.status, join: join.ok ? 'ok' : (join.error.code as string) };
+}
+
+describe('[A1] member changes reach the cache of every replica', () => {
+  let A: Replica;
+  let B: Replica;
+  const sockets = kit();
+
+  beforeAll(async () => {
+    const env = { MONGODB_URI: freshMongoUri('access_cache'), REDIS_URL: inject('redisUrl') };
+    [A, B] = await Promise.all([startReplica('cache-a', env), startReplica('cache-b', env)]);
+  });
+  afterAll(async () => {
+    sockets.closeAll();
+    await Promise.all([A?.stop(), B?.stop()]);
+  });
+
+  it('a member removed on B loses access on A at once, although A had cached the role', async () => {
+    const api = client(A.url);
+    const owner = await registerUser(api, 'Owner');
+    const mate = await registerUser(api, 'Mate');
+    const projectId = await projectWith(A.url, owner, [mate]);
+    const onA = await sockets.open(A, mate.token);
+    for (let i = 0; i < 3; i++)
+      expect(await seen(A, mate, projectId, onA)).toEqual({ rest: 200, join: 'ok' });
+
+    const del = await client(B.url).del(
+      `/api/projects/${projectId}/members/${mate.user.id}`,
+      owner.token,
+    );
+    expect(del.status).toBe(204);
+
+    // No wait: the next request on A is refused.
+    expect(await seen(A, mate, projectId, onA)).toEqual({ rest: 404, join: 'not_found' });
+    const fresh = await sockets.open(A, mate.token);
+    expect((await call(fresh, 'join:project', projectId)).error.code).toBe('not_found');
+    const task = await call(onA, 'task:create', { projectId, task: { title: 'after removal' } });
+    expect(task.error.code).toBe('not_found');
+  });
+
+  it('a role change on B (member → viewer) takes effect on A at once', async () => {
+    const api = client(A.url);
+    const owner = await registerUser(api, 'Owner');
+    const mate = await registerUser(api, 'Mate');
+    const projectId = await projectWith(A.url, owner, [mate]);
+    const onA = await sockets.open(A, mate.token);
+    for (let i = 0; i < 3; i++) {
+      const ack = await call(onA, 'task:create', { projectId, task: { title: `as member ${i}` } });
+      expect(ack.ok).toBe(true);
+    }
+
+    const patch = await client(B.url).patch(
+      `/api/projects/${projectId}/members/${mate.user.id}`,
+      { role: 'viewer' },
+      owner.token,
+    );
+    expect(patch.status).toBe(200);
+
+    const ack = await call(onA, 'task:create', { projectId, task: { title: 'as viewer' } });
+    expect(ack.ok).toBe(false);
+    expect(ack.error.code).toBe('forbidden');
+    const rest = await api.post(
+      `/api/projects/${projectId}/tasks`,
+      { title: 'as viewer' },
+      mate.token,
+    );
+    expect(rest.status).toBe(403);
+    expect((await api.get(`/api/projects/${projectId}`, mate.token)).body.project.role).toBe(
+      'viewer',
+    );
+  });
+
+  it('someone added on B (A had cached "not a member") gets in on A at once', async () => {
+    const api = client(A.url);
+    const owner = await registerUser(api, 'Owner');
+    const late = await registerUser(api, 'Late');
+    const projectId = await projectWith(A.url, owner, []);
+    const onA = await sockets.open(A, late.token);
+    for (let i = 0; i < 3; i++)
+      expect(await seen(A, late, projectId, onA)).toEqual({ rest: 404, join: 'not_found' });
+
+    const add = await client(B.url).post(
+      `/api/projects/${projectId}/members`,
+      { email: late.user.email, role: 'member' },
+      owner.token,
+    );
+    expect(add.status).toBe(201);
+    expect(await seen(A, late, projectId, onA)).toEqual({ rest: 200, join: 'ok' });
+  });
+
+  it('a project deleted on B is gone on A at once', async () => {
+    const api = client(A.url);
+    const owner = await registerUser(api, 'Owner');
+    const mate = await registerUser(api, 'Mate');
+    const projectId = await projectWith(A.url, owner, [mate]);
+    const onA = await sockets.open(A, mate.token);
+    expect(await seen(A, mate, projectId, onA)).toEqual({ rest: 200, join: 'ok' });
+    expect((await client(B.url).del(`/api/projects/${projectId}`, owner.token)).status).toBe(204);
+    expect(await seen(A, mate, projectId, onA)).toEqual({ rest: 404, join: 'not_found' });
+  });
+});
+
+describe('[A1] while Redis is down, a removal on B is not hidden by the cache of A', () => {
+  let dir: string;
+  let redis: ManagedService | undefined;
+  let A: Replica;
+  let B: Replica;
+  const sockets = kit();
+
+  async function redisIs(r: Replica, state: 'up' | 'down') {
+    await waitUntil(
+      async () =>
+        ((await (await fetch(`${r.url}/readyz`)).json()) as { redis: string }).redis === state,
+      10_000,
+      `redis ${state} on ${r.name}`,
+    );
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'collabflow-access-cache-'));
+    redis = await startRedis({ dataDir: dir });
+    const env = { MONGODB_URI: freshMongoUri('access_outage'), REDIS_URL: redis.url };
+    [A, B] = await Promise.all([startReplica('outage-a', env), startReplica('outage-b', env)]);
+  });
+  afterAll(async () => {
+    sockets.closeAll();
+    await Promise.all([A?.stop(), B?.stop()]);
+    await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('A reads the database while Redis is away, and caches again once it is back', async () => {
+    const api = client(A.url);
+    const owner = await registerUser(api, 'Owner');
+    const mate = await registerUser(api, 'Mate');
+    const other = await registerUser(api, 'Other');
+    const projectId = await projectWith(A.url, owner, [mate, other]);
+    const onA = await sockets.open(A, mate.token);
+    const otherOnA = await sockets.open(A, other.token);
+    for (let i = 0; i < 3; i++) {
+      expect(await seen(A, mate, projectId, onA)).toEqual({ rest: 200, join: 'ok' });
+      expect(await seen(A, other, projectId, otherOnA)).toEqual({ rest: 200, join: 'ok' });
+    }
+
+    const port = redis!.port;
+    await redis!.stop();
+    redis = undefined;
+    for (const r of [A, B]) await redisIs(r, 'down');
+
+    // B cannot tell A: its broadcast is dropped. A must not answer from what it cached.
+    const del = await client(B.url).del(
+      `/api/projects/${projectId}/members/${mate.user.id}`,
+      owner.token,
+    );
+    expect(del.status).toBe(204);
+    expect(await seen(A, mate, projectId, onA)).toEqual({ rest: 404, join: 'not_found' });
+    // The others still get in (from the database).
+    expect(await seen(A, other, projectId, otherOnA)).toEqual({ rest: 200, join: 'ok' });
+
+    redis = await startRedis({ dataDir: dir, port });
+    for (const r of [A, B]) await redisIs(r, 'up');
+    // Back to normal: cached on A, invalidated from B.
+    for (let i = 0; i < 3; i++)
+      expect(await seen(A, other, projectId, otherOnA)).toEqual({ rest: 200, join: 'ok' });
+    const del2 = await client(B.url).del(
+      `/api/projects/${projectId}/members/${other.user.id}`,
+      owner.token,
+    );
+    expect(del2.status).toBe(204);
+    expect(await seen(A, other, projectId, otherOnA)).toEqual({ rest: 404, join: 'not_found' });
+  }, 60_000);
+});
+
+describe('[A1] the cache on its own', () => {
+  const P = 'aaaaaaaaaaaaaaaaaaaaaaaa';
+  const U = 'bbbbbbbbbbbbbbbbbbbbbbbb';
+
+  it('answers from memory until an event about the member arrives', async () => {
+    const cache = new AccessCache();
+    let reads = 0;
+    const load = async () => {
+      reads++;
+      return 'member' as const;
+    };
+    for (let i = 0; i < 5; i++) expect(await cache.role(P, U, load)).toBe('member');
+    expect(reads).toBe(1);
+    cache.invalidate({
+      type: 'member:removed',
+      projectId: P,
+      seq: 1,
+      at: '',
+      actor: U,
+      data: { userId: U },
+    } as never);
+    await cache.role(P, U, load);
+    expect(reads).toBe(2);
+  });
+
+  it('does not store a read that an invalidation overtook', async () => {
+    const cache = new AccessCache();
+    let release!: () => void;
+    const slow = () =>
+      new Promise<'member'>((r) => {
+        release = () => r('member');
+      });
+    const pending = cache.role(P, U, slow);
+    cache.forgetMember(P, U); // the member was removed while the read was on its way
+    release();
+    expect(await pending).toBe('member');
+    expect(await cache.role(P, U, async () => null)).toBeNull();
+  });
+
+  it('trusts nothing while a Redis source is down, and forgets everything when it changes', async () => {
+    const cache = new AccessCache();
+    let up = true;
+    const source = cache.attach(() => up);
+    let reads = 0;
+    const load = async () => {
+      reads++;
+      return 'member' as const;
+    };
+    await cache.role(P, U, load);
+    await cache.role(P, U, load);
+    expect(reads).toBe(1);
+    up = false;
+    source.changed();
+    await cache.role(P, U, load);
+    await cache.role(P, U, load);
+    expect(reads).toBe(3);
+    up = true;
+    source.changed();
+    await cache.role(P, U, load);
+    await cache.role(P, U, load);
+    expect(reads).toBe(4);
+  });
+
+  it('a deleted project stays gone, whatever a late read says', async () => {
+    const cache = new AccessCache();
+    cache.invalidate({
+      type: 'project:deleted',
+      projectId: P,
+      seq: 1,
+      at: '',
+      actor: U,
+      data: { projectId: P },
+    } as never);
+    expect(await cache.role(P, U, async () => 'owner')).toBeNull();
+  });
+});
