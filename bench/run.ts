@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: a bounded load benchmark of two real CollabFlow replicas.
+ * `npm run bench:chat`: a bounded load benchmark of two real CollabFlow replicas.
  *
  * It starts its own Redis and database (PostgreSQL + FerretDB with its PostgreSQL handler, loopback,
  * a temporary data dir), two backend replicas as
@@ -15,7 +15,7 @@
  * .collabflow/bench/result-<timestamp>.json and stops everything it started (by PID). It asserts
  * nothing about timing: these are numbers to read, not a test.
  *
- *   npm run bench -- --clients 100 --messages 300 --moves 200 --senders 4 --movers 10
+ *   npm run bench:chat -- --clients 100 --messages 300 --moves 200 --senders 4 --movers 10
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -63,7 +63,7 @@ const { values: flags } = parseArgs({
 if (flags.help) {
   console.log(
     [
-      'usage: npm run bench -- [options]',
+      'usage: npm run bench:chat -- [options]',
       '  --clients N      Socket.IO clients, half on each replica (default 100, min 2)',
       '  --messages M     chat messages in scenario A (default 300)',
       '  --moves K        task moves in scenario B (default 200)',

@@ -44,13 +44,22 @@ export async function startReplica(opts: {
   logDir: string;
   env: Record<string, string>;
   startTimeoutMs?: number;
+  /** Script to run, relative to root (default: the backend, `backend/src/main.ts`). */
+  entry?: string;
+  /** Extra node options after `--import tsx` (e.g. `--expose-gc`, `--cpu-prof`). */
+  nodeArgs?: string[];
 }): Promise<Replica> {
   const port = await freePort();
   const logFile = join(opts.logDir, `${opts.name}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', join(opts.root, 'backend/src/main.ts')],
+    [
+      '--import',
+      'tsx',
+      ...(opts.nodeArgs ?? []),
+      join(opts.root, opts.entry ?? 'backend/src/main.ts'),
+    ],
     {
       cwd: opts.root,
       env: {
