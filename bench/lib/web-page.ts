@@ -31,6 +31,9 @@ export interface RenderCounts {
   SortableCardMounts: number;
   CardBodyPropsChanged: number;
   SortableCardPropsChanged: number;
+  /** How many different cards (task ids) the CardBody / SortableCard renders were of. */
+  CardBodyCards: number;
+  SortableCardCards: number;
   /** Time spent in the hook's tree walks (it runs inside React's commit). */
   walkMs: number;
 }
@@ -101,7 +104,9 @@ export interface PhaseResult {
 const SOURCE = String.raw`function (expected) {
   if (window.__bench) return;
   var counts;
+  var cardIds;
   function zero() {
+    cardIds = { CardBody: new Set(), SortableCard: new Set() };
     counts = {
       commits: 0,
       CardBody: 0,
@@ -110,6 +115,8 @@ const SOURCE = String.raw`function (expected) {
       SortableCardMounts: 0,
       CardBodyPropsChanged: 0,
       SortableCardPropsChanged: 0,
+      CardBodyCards: 0,
+      SortableCardCards: 0,
       walkMs: 0
     };
   }
@@ -126,6 +133,14 @@ const SOURCE = String.raw`function (expected) {
     return n;
   }
 
+  function rendered(n, f) {
+    counts[n]++;
+    var p = f.memoizedProps;
+    var id = p ? (n === 'CardBody' ? p.task && p.task.id : p.id) : undefined;
+    cardIds[n].add(id === undefined ? '?' : id);
+    counts[n + 'Cards'] = cardIds[n].size;
+  }
+
   function walk(rootFiber) {
     var t0 = performance.now();
     var stack = [rootFiber];
@@ -135,12 +150,12 @@ const SOURCE = String.raw`function (expected) {
       var n = nameOf(f);
       if (n === 'CardBody' || n === 'SortableCard') {
         if (prev === null) {
-          counts[n]++;
+          rendered(n, f);
           counts[n + 'Mounts']++;
           counts[n + 'PropsChanged']++;
         } else {
           var flags = typeof f.flags === 'number' ? f.flags : f.effectTag;
-          if ((flags & 1) === 1) counts[n]++;
+          if ((flags & 1) === 1) rendered(n, f);
           if (f.memoizedProps !== prev.memoizedProps) counts[n + 'PropsChanged']++;
         }
       }

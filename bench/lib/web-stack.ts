@@ -9,11 +9,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nginxArgs, nginxBinary, renderNginxConf } from '../../scripts/lib/nginx.js';
 import { freePort } from '../../scripts/lib/services.js';
-import {
-  startProcess,
-  waitForHttp,
-  type Managed,
-} from '../../frontend/e2e/harness/process.js';
+import { startProcess, waitForHttp, type Managed } from '../../frontend/e2e/harness/process.js';
 
 export interface WebProcess {
   readonly proc: Managed;
