@@ -35,6 +35,12 @@ import { boardKeyboardCoordinates } from './keyboard';
 import { STATUS_LABELS } from './labels';
 import styles from './board.module.css';
 
+/** Where a drop on a column (not on a card) lands: after the last card the column shows. */
+function columnEnd(over: { data: { current?: Record<string, unknown> } }, length: number): number {
+  const end = over.data.current?.endIndex;
+  return typeof end === 'number' ? Math.min(end, length) : length;
+}
+
 function statusOf(id: UniqueIdentifier, session: ProjectSession): TaskStatus | undefined {
   const s = String(id);
   if (s.startsWith('column:')) return s.slice(7) as TaskStatus;
@@ -129,7 +135,7 @@ export function Board({
     const to = statusOf(over.id, session);
     if (!from || !to || from === to) return;
     const col = store.getColumn(to);
-    let index = col.length;
+    let index = columnEnd(over, col.length);
     if (!String(over.id).startsWith('column:')) {
       const overIndex = col.indexOf(String(over.id));
       const rect = active.rect.current.translated;
@@ -154,7 +160,7 @@ export function Board({
       from = col.length - 1;
     }
     const overIndex = String(over.id).startsWith('column:')
-      ? col.length - 1
+      ? Math.min(col.length - 1, columnEnd(over, col.length))
       : col.indexOf(String(over.id));
     const finalOrder = overIndex >= 0 ? arrayMove(col, from, overIndex) : col;
     const index = finalOrder.indexOf(id);

@@ -1,5 +1,5 @@
 'use client';
-import { memo } from 'react';
+import { memo, useState } from 'react';
 import { useDroppable } from '@dnd-kit/core';
 import { SortableContext, verticalListSortingStrategy } from '@dnd-kit/sortable';
 import type { TaskStatus } from '@collabflow/shared';
@@ -7,6 +7,7 @@ import { SortableCard } from './Card';
 import { useBoardContext } from './context';
 import { useColumn } from './hooks';
 import { STATUS_LABELS } from './labels';
+import { shownCount } from './limits';
 import styles from './board.module.css';
 
 export const columnDroppableId = (status: TaskStatus) => `column:${status}`;
@@ -22,11 +23,16 @@ function ColumnImpl({
 }) {
   const { store, readOnly } = useBoardContext();
   const ids = useColumn(store, status);
+  const [expanded, setExpanded] = useState(false);
+  const shown = ids.slice(0, shownCount(ids.length, expanded));
+  const hidden = ids.length - shown.length;
+  // A drop on the column itself (below its cards) lands after the last card it shows.
   const { setNodeRef, isOver } = useDroppable({
     id: columnDroppableId(status),
-    data: { type: 'column', status },
+    data: { type: 'column', status, endIndex: shown.length },
     disabled: readOnly,
   });
+
   const headingId = `column-${status}-heading`;
   return (
     <section className={styles.column} aria-labelledby={headingId} data-status={status}>
@@ -52,11 +58,22 @@ function ColumnImpl({
           </button>
         )}
       </header>
-      <SortableContext id={status} items={ids as string[]} strategy={verticalListSortingStrategy}>
+      <SortableContext id={status} items={shown as string[]} strategy={verticalListSortingStrategy}>
         <ul ref={setNodeRef} className={styles.cards} data-over={isOver || undefined}>
-          {ids.map((id) => (
+          {shown.map((id) => (
             <SortableCard key={id} id={id} />
           ))}
+          {hidden > 0 && (
+            <li className={styles.columnMore}>
+              <button
+                type="button"
+                className="btn btn-ghost btn-small"
+                onClick={() => setExpanded(true)}
+              >
+                Show {hidden} more {hidden === 1 ? 'card' : 'cards'}
+              </button>
+            </li>
+          )}
           {ids.length === 0 && (
             <li className={styles.columnEmpty}>
               {filtered
