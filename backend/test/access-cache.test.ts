@@ -53,6 +53,26 @@ async function projectWith(url: string, owner: User, members: User[]): Promise<s
   return projectId;
 }
 
+/**
+ * Polls `seen` on replica `r` until it answers `want`: the change made on the other replica
+ * crosses Redis to reach r's cache, which takes milliseconds; a second is the bound.
+ */
+async function eventually(
+  r: Replica,
+  u: User,
+  projectId: string,
+  s: Socket,
+  want: { rest: number; join: string },
+  what: string,
+) {
+  const ms = await waitUntil(
+    async () => JSON.stringify(await seen(r, u, projectId, s)) === JSON.stringify(want),
+    1000,
+    what,
+  );
+  console.log(`[measure] ${what}: ${ms} ms`);
+}
+
 /** Reads the project on `r` as `u` over REST and over a socket: both fill r's cache. */
 async function seen(r: Replica, u: User, projectId: string, s: Socket) {
   const rest = await client(r.url).get(`/api/projects/${projectId}`, u.token);
@@ -74,7 +94,7 @@ describe('[A1] member changes reach the cache of every replica', () => {
     await Promise.all([A?.stop(), B?.stop()]);
   });
 
-  it('a member removed on B loses access on A at once, although A had cached the role', async () => {
+  it('a member removed on B loses access on A within a second, although A had cached the role', async () => {
     const api = client(A.url);
     const owner = await registerUser(api, 'Owner');
     const mate = await registerUser(api, 'Mate');
@@ -89,15 +109,14 @@ describe('[A1] member changes reach the cache of every replica', () => {
     );
     expect(del.status).toBe(204);
 
-    // No wait: the next request on A is refused.
-    expect(await seen(A, mate, projectId, onA)).toEqual({ rest: 404, join: 'not_found' });
+    await eventually(A, mate, projectId, onA, { rest: 404, join: 'not_found' }, 'removal on A');
     const fresh = await sockets.open(A, mate.token);
     expect((await call(fresh, 'join:project', projectId)).error.code).toBe('not_found');
     const task = await call(onA, 'task:create', { projectId, task: { title: 'after removal' } });
     expect(task.error.code).toBe('not_found');
   });
 
-  it('a role change on B (member → viewer) takes effect on A at once', async () => {
+  it('a role change on B (member → viewer) takes effect on A within a second', async () => {
     const api = client(A.url);
     const owner = await registerUser(api, 'Owner');
     const mate = await registerUser(api, 'Mate');
@@ -114,6 +133,13 @@ describe('[A1] member changes reach the cache of every replica', () => {
       owner.token,
     );
     expect(patch.status).toBe(200);
+    const ms = await waitUntil(
+      async () =>
+        (await api.get(`/api/projects/${projectId}`, mate.token)).body.project.role === 'viewer',
+      1000,
+      'the new role on A',
+    );
+    console.log(`[measure] role change on A: ${ms} ms`);
 
     const ack = await call(onA, 'task:create', { projectId, task: { title: 'as viewer' } });
     expect(ack.ok).toBe(false);
@@ -129,7 +155,7 @@ describe('[A1] member changes reach the cache of every replica', () => {
     );
   });
 
-  it('someone added on B (A had cached "not a member") gets in on A at once', async () => {
+  it('someone added on B (A had cached "not a member") gets in on A within a second', async () => {
     const api = client(A.url);
     const owner = await registerUser(api, 'Owner');
     const late = await registerUser(api, 'Late');
@@ -144,10 +170,10 @@ describe('[A1] member changes reach the cache of every replica', () => {
       owner.token,
     );
     expect(add.status).toBe(201);
-    expect(await seen(A, late, projectId, onA)).toEqual({ rest: 200, join: 'ok' });
+    await eventually(A, late, projectId, onA, { rest: 200, join: 'ok' }, 'addition on A');
   });
 
-  it('a project deleted on B is gone on A at once', async () => {
+  it('a project deleted on B is gone on A within a second', async () => {
     const api = client(A.url);
     const owner = await registerUser(api, 'Owner');
     const mate = await registerUser(api, 'Mate');
@@ -155,7 +181,7 @@ describe('[A1] member changes reach the cache of every replica', () => {
     const onA = await sockets.open(A, mate.token);
     expect(await seen(A, mate, projectId, onA)).toEqual({ rest: 200, join: 'ok' });
     expect((await client(B.url).del(`/api/projects/${projectId}`, owner.token)).status).toBe(204);
-    expect(await seen(A, mate, projectId, onA)).toEqual({ rest: 404, join: 'not_found' });
+    await eventually(A, mate, projectId, onA, { rest: 404, join: 'not_found' }, 'deletion on A');
   });
 });
 
@@ -226,7 +252,14 @@ describe('[A1] while Redis is down, a removal on B is not hidden by the cache of
       owner.token,
     );
     expect(del2.status).toBe(204);
-    expect(await seen(A, other, projectId, otherOnA)).toEqual({ rest: 404, join: 'not_found' });
+    await eventually(
+      A,
+      other,
+      projectId,
+      otherOnA,
+      { rest: 404, join: 'not_found' },
+      'removal on A after the outage',
+    );
   }, 60_000);
 });
 
