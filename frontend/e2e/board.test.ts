@@ -161,6 +161,38 @@ describe('the board, two people on two replicas', { timeout: 120_000 }, () => {
     expect(pageProblems(page, { allow: [/status of 403/] })).toEqual([]);
   });
 
+  it('a long column shows its first 30 cards and the rest on request; the count says all', async () => {
+    const page = alice.page;
+    const projectId = /\/projects\/([a-f0-9]{24})/.exec(page.url())?.[1];
+    expect(projectId).toBeDefined();
+    const before = (await readBoard(page)).done.length;
+    const extra = 32 - before;
+    // Created over REST from Alice's signed-in page, as a script or another tab would.
+    await page.evaluate(
+      async ({ id, n }) => {
+        const { token } = (await (await fetch('/api/auth/refresh', { method: 'POST' })).json()) as {
+          token: string;
+        };
+        for (let i = 0; i < n; i++) {
+          const res = await fetch(`/api/projects/${id}/tasks`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+            body: JSON.stringify({ title: `Finished thing ${i + 1}`, status: 'done' }),
+          });
+          if (!res.ok) throw new Error(`create ${i + 1}: ${res.status}`);
+        }
+      },
+      { id: projectId!, n: extra },
+    );
+    const done = page.locator('section[data-status="done"]');
+    await expect.poll(() => page.getByTestId('count-done').innerText()).toMatch(/^32\b/);
+    expect(await done.locator('li[data-task-id]').count()).toBe(30);
+    await done.getByRole('button', { name: 'Show 2 more cards' }).click();
+    expect(await done.locator('li[data-task-id]').count()).toBe(32);
+    // Bob's board, on the other replica, got every one of them too.
+    await expect.poll(() => bob.page.getByTestId('count-done').innerText()).toMatch(/^32\b/);
+  });
+
   it('no page errors on either side', () => {
     expect(pageProblems(alice.page)).toEqual([]);
     expect(pageProblems(bob.page, { allow: [/ERR_INTERNET_DISCONNECTED|net::/] })).toEqual([]);
