@@ -4,46 +4,7 @@
  * /proc, against the busy seconds of the whole machine, so that a phase which competed with other
  * work on the machine can be flagged.
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { machineBusySeconds } from './memory.js';
-
-/** user + system seconds of this process and all its descendants (USER_HZ 100), or null. */
-export function treeCpuSeconds(root = process.pid): number | null {
-  const parent = new Map<number, number>();
-  const cpu = new Map<number, number>();
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return null;
-  }
-  for (const e of entries) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      // Fields after the command name (which may contain spaces) start at field 3 (state).
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      parent.set(Number(e), Number(rest[1]));
-      cpu.set(Number(e), (Number(rest[11]) + Number(rest[12])) / 100);
-    } catch {
-      /* the process ended meanwhile */
-    }
-  }
-  const children = new Map<number, number[]>();
-  for (const [pid, ppid] of parent) {
-    const list = children.get(ppid) ?? [];
-    list.push(pid);
-    children.set(ppid, list);
-  }
-  let total = 0;
-  const stack = [root];
-  while (stack.length > 0) {
-    const pid = stack.pop()!;
-    total += cpu.get(pid) ?? 0;
-    stack.push(...(children.get(pid) ?? []));
-  }
-  return total;
-}
+import { machineBusySeconds, treeCpuSeconds } from './memory.js';
 
 export interface CpuMark {
   ours: number | null;
@@ -51,7 +12,7 @@ export interface CpuMark {
 }
 
 export function cpuMark(): CpuMark {
-  return { ours: treeCpuSeconds(), machine: machineBusySeconds() };
+  return { ours: treeCpuSeconds(process.pid), machine: machineBusySeconds() };
 }
 
 /** CPU seconds between two marks: ours (this process tree) and others (the rest of the machine). */
