@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** The JWT secret shipped in .env.example; a production start with it refuses to run. */
@@ -21,6 +22,64 @@ export function parseDuration(text: string): number {
   ];
   return Number(m[1]) * unit;
 }
+
+/**
+ * Express's "trust proxy" setting, typed: `true`/`false`, a hop count (how many proxies in front
+ * of the app to believe, nearest first), or a list of trusted proxy addresses, subnets and the
+ * names Express knows (`loopback`, `linklocal`, `uniquelocal`).
+ */
+export type TrustProxy = boolean | number | string[];
+
+const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** One entry of a TRUST_PROXY list: a name, an address, `address/prefix` or `IPv4/netmask`. */
+function trustProxyEntryProblem(entry: string): string | undefined {
+  if (TRUST_PROXY_NAMES.has(entry)) return undefined;
+  const slash = entry.lastIndexOf('/');
+  const address = slash === -1 ? entry : entry.slice(0, slash);
+  const family = isIP(address);
+  if (family === 0)
+    return `"${entry}" is not an address, a subnet or loopback/linklocal/uniquelocal`;
+  if (slash === -1) return undefined;
+  const range = entry.slice(slash + 1);
+  if (/^\d{1,3}$/.test(range) && Number(range) <= (family === 4 ? 32 : 128)) return undefined;
+  if (family === 4 && isIP(range) === 4) return undefined;
+  return `"${entry}" has a bad prefix length or netmask`;
+}
+
+/**
+ * Parses TRUST_PROXY into what Express expects. Given the raw string, Express would read `1` as
+ * the address 0.0.0.1 and throw at start on `true`; here they become a hop count and a boolean.
+ */
+export function parseTrustProxy(text: string): TrustProxy {
+  const value = text.trim();
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops > 100) throw new Error('a hop count must be at most 100');
+    return hops;
+  }
+  const entries = value.split(',').map((e) => e.trim());
+  if (entries.some((e) => e === '')) throw new Error('has an empty entry in its list');
+  for (const entry of entries) {
+    const problem = trustProxyEntryProblem(entry);
+    if (problem) throw new Error(problem);
+  }
+  return entries;
+}
+
+const trustProxy = z.string().transform((text, ctx): TrustProxy => {
+  try {
+    return parseTrustProxy(text);
+  } catch (err) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be true, false, a hop count, or a comma-separated list of addresses, subnets and loopback/linklocal/uniquelocal: ${(err as Error).message}`,
+    });
+    return z.NEVER;
+  }
+});
 
 const schema = z
   .object({
@@ -55,7 +114,7 @@ const schema = z
       .string()
       .regex(/^\d+(b|kb|mb)$/i, 'must be a size such as 100kb or 1mb')
       .default('100kb'),
-    TRUST_PROXY: z.string().default('loopback'),
+    TRUST_PROXY: trustProxy.default(['loopback']),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
