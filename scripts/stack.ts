@@ -252,7 +252,11 @@ async function main() {
       MONGODB_URI: mongoUri,
       REDIS_URL: redisUrl,
       INSTANCE_ID: name,
-      SEED_DEMO: i === 0 ? (process.env.SEED_DEMO ?? 'true') : 'false',
+      // The demo accounts' password is published: the API refuses them in production.
+      SEED_DEMO:
+        i === 0
+          ? (process.env.SEED_DEMO ?? (process.env.NODE_ENV === 'production' ? 'false' : 'true'))
+          : 'false',
       CORS_ORIGINS: process.env.CORS_ORIGINS ?? origins.join(','),
     });
   });

@@ -141,6 +141,14 @@ const schema = z
         message: 'is the example secret from .env.example; set a secret of your own in production',
       });
     }
+    if (c.NODE_ENV === 'production' && c.SEED_DEMO) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SEED_DEMO'],
+        message:
+          'creates demo accounts with a published password; it is refused in production (use NODE_ENV=development for a demo)',
+      });
+    }
     if (c.PRESENCE_HEARTBEAT >= c.PRESENCE_TTL) {
       ctx.addIssue({
         code: 'custom',

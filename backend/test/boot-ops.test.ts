@@ -27,6 +27,20 @@ describe('start-up configuration', () => {
     );
   });
 
+  it('refuses a production start with SEED_DEMO (demo accounts with a published password), in one clear line', () => {
+    const r = boot({
+      NODE_ENV: 'production',
+      JWT_SECRET: 'a-production-secret-of-our-own-0123456789',
+      SEED_DEMO: 'true',
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(
+      /^collabflow: invalid configuration: SEED_DEMO creates demo accounts with a published password; it is refused in production/,
+    );
+    expect(r.stdout).toBe('');
+  });
+
   it('names every bad variable in that one line and starts nothing', () => {
     const r = boot({ PORT: '70000', JWT_ACCESS_TTL: 'soon', REDIS_URL: 'http://x' });
     expect(r.code).toBe(1);

@@ -522,8 +522,6 @@ describe('docker-compose.yml and Dockerfiles', () => {
       expect(block).toContain('<<: *backend\n');
       expect(block).toContain(`INSTANCE_ID: ${host}\n`);
     }
-    const seeding = servers.filter(([host]) => /SEED_DEMO: 'true'/.test(service(host!)));
-    expect(seeding).toHaveLength(1);
     expect(compose).toContain('dockerfile: backend/Dockerfile');
     expect(compose).toMatch(/condition: service_healthy/);
     expect(compose).toContain("fetch('http://127.0.0.1:4000/readyz')");
@@ -547,6 +545,35 @@ describe('docker-compose.yml and Dockerfiles', () => {
     expect(dockerfile).toMatch(/^ENV NEXT_OUTPUT=standalone/m);
     expect(dockerfile).toMatch(/^EXPOSE 3000$/m);
     expect(dockerfile).toContain('CMD ["node", "frontend/server.js"]');
+  });
+
+  it('starts every backend with a configuration the API accepts in production, without demo data', () => {
+    // The environment compose gives a replica: the shared block, then the service's own lines,
+    // with ${VAR:?...} taken from a .env that sets only JWT_SECRET and ${VAR:-default} defaulted.
+    const envLines = (block: string, indent: number) =>
+      [...block.matchAll(new RegExp(`^ {${indent}}([A-Z][A-Z0-9_]*): (.*)$`, 'gm'))].map(
+        (m) => [m[1]!, m[2]!] as const,
+      );
+    const dotenv: Record<string, string> = {
+      JWT_SECRET: 'a-production-secret-of-our-own-0123456789',
+    };
+    const value = (raw: string) =>
+      raw
+        .replace(/^'(.*)'$/, '$1')
+        .replace(/\$\{(\w+)(?::[?-]([^}]*))?\}/g, (_m, name: string, def?: string) =>
+          name in dotenv ? dotenv[name]! : (def ?? ''),
+        );
+    const shared = /^x-backend-env: &backend-env\n((?: {2}.*\n)+)/m.exec(compose)?.[1] ?? '';
+    for (const [host] of upstreamServers('collabflow_api')) {
+      const env: Record<string, string> = {};
+      for (const [k, v] of [...envLines(shared, 2), ...envLines(service(host!), 6)])
+        env[k] = value(v);
+      expect(env.NODE_ENV, host).toBe('production');
+      const config = loadConfig(env);
+      expect(config.SEED_DEMO, host).toBe(false);
+      expect(config.INSTANCE_ID).toBe(host);
+    }
+    expect(compose).not.toMatch(/SEED_DEMO: '?(true|1|yes)/);
   });
 
   it('sets only variables the configuration schema knows on the backends', () => {
