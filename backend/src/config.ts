@@ -128,6 +128,11 @@ const schema = z
     RATE_LIMIT_SOCKET_TYPING: int(5, 1),
     SOCKET_MAX_PAYLOAD: int(100_000, 1000),
     EVENT_LOG_SIZE: int(500, 10, 100_000),
+    // The project write path (projects/write-path.ts, [W1]-[W6] in docs/protocol.md).
+    WRITE_QUEUE_LIMIT: int(200, 1, 100_000),
+    WRITE_LOCK_TTL: duration.default(5_000),
+    WRITE_LOCK_WAIT: duration.default(3_000),
+    OUTBOX_SWEEP: duration.default(5_000),
     PRESENCE_TTL: duration.default(15_000),
     PRESENCE_HEARTBEAT: duration.default(5_000),
     SHUTDOWN_TIMEOUT: duration.default(10_000),

@@ -12,6 +12,7 @@ import { createApp } from './app.js';
 import { createMetrics } from './ops/metrics.js';
 import { readiness } from './ops/health.js';
 import { createRealtime, type Realtime } from './realtime/socket-server.js';
+import { ProjectWrites } from './projects/write-path.js';
 import { sseRoutes } from './realtime/sse.js';
 
 // Models register themselves with mongoose on import; import all so their indexes are built.
@@ -59,12 +60,27 @@ export async function createCollabServer(config: Config, logger?: Logger): Promi
     log.error({ err, type: event.type }, 'event subscriber failed'),
   );
   bus.subscribe((e) => metrics.domainEvents.inc({ type: e.type }));
+  // Every change of a project: queue, lease, seq + event log in one Redis call, outbox.
+  const writes = new ProjectWrites({
+    logger: log,
+    ...(redis
+      ? { redis: redis.create('writes', { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) }
+      : {}),
+    options: {
+      queueLimit: config.WRITE_QUEUE_LIMIT,
+      lockTtlMs: config.WRITE_LOCK_TTL,
+      lockWaitMs: config.WRITE_LOCK_WAIT,
+      sweepMs: config.OUTBOX_SWEEP,
+      eventLogSize: config.EVENT_LOG_SIZE,
+    },
+  });
 
   const window = config.RATE_LIMIT_LOGIN_WINDOW;
   const ctx: ServiceContext = {
     config,
     logger: log,
     bus,
+    writes,
     limiters: {
       api: createLimiter(
         'api',
@@ -90,6 +106,8 @@ export async function createCollabServer(config: Config, logger?: Logger): Promi
     else res.writeHead(503).end();
   });
   const realtime = createRealtime({ ctx, httpServer, metrics, instanceId, redis });
+  // Subscribers are in place: publish what a process that died before publishing left behind.
+  writes.start(bus);
   const expressApp = createApp(ctx, {
     metrics,
     readiness: () => readiness(() => (redis ? redis.state() : 'disabled')),
@@ -122,6 +140,7 @@ export async function createCollabServer(config: Config, logger?: Logger): Promi
           if (!httpServer.listening) return resolve();
           httpServer.close(() => resolve());
         });
+        writes.close();
         await realtime.shutdown();
         httpServer.closeAllConnections();
         await stopped;

@@ -7,7 +7,7 @@ import { Task } from '../src/tasks/task.model.js';
 import { Channel } from '../src/chat/channel.model.js';
 import { Message } from '../src/chat/message.model.js';
 import { Workspace } from '../src/workspaces/workspace.model.js';
-import { Claim } from '../src/core/claims.js';
+import { Outbox } from '../src/projects/write-path.js';
 import { client, registerUser, startApi, type TestApi } from './helpers/api.js';
 
 interface IndexInfo {
@@ -90,16 +90,15 @@ describe('indexes for every query shape the API makes', () => {
         sort: { seq: -1 },
       },
       {
-        what: 'counters and version claims: unique (k, n)',
-        model: Claim,
-        filter: { k: `seq:${pid.toString()}`, n: 1 },
-        unique: true,
+        what: 'outbox sweep: records by age',
+        model: Outbox,
+        filter: { createdAt: { $lte: new Date() } },
       },
       {
-        what: 'the last claim of a counter',
-        model: Claim,
-        filter: { k: `seq:${pid.toString()}` },
-        sort: { n: -1 },
+        what: 'outbox recovery: records of a project, oldest first',
+        model: Outbox,
+        filter: { projectId: pid.toString() },
+        sort: { createdAt: 1 },
       },
       { what: 'messages of a project (cascade)', model: Message, filter: { projectId: pid } },
       {

@@ -112,7 +112,13 @@ const event = (projectId: string, seq: number): AnyDomainEvent => ({
 
 const logs: [string, (capacity: number) => EventLog][] = [
   ['MemoryEventLog', (c) => new MemoryEventLog(c)],
-  ['RedisEventLog', (c) => new RedisEventLog(redis, c, uniquePrefix('events'))],
+  [
+    'RedisEventLog',
+    (c) => {
+      const prefix = uniquePrefix('events');
+      return new RedisEventLog(redis, c, (p) => `${prefix}:${p}`);
+    },
+  ],
 ];
 
 describe.each(logs)('%s', (_name, make) => {

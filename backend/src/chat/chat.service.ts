@@ -10,7 +10,7 @@ import {
 import type { ServiceContext } from '../core/context.js';
 import { AppError, errors, parse } from '../core/errors.js';
 import { NEEDS, requireProject, toObjectId } from '../projects/access.js';
-import { publishEvent, reserveSeq } from '../projects/events.js';
+import { changeProject } from '../projects/events.js';
 import { User, toPublicUser } from '../auth/user.model.js';
 import { Channel, toChannelDTO, type ChannelDoc } from './channel.model.js';
 import { Message, type MessageDoc } from './message.model.js';
@@ -78,20 +78,32 @@ export async function createChannel(
   await requireProject(projectId, userId, NEEDS.write);
   const input = parse(createChannelBody, body, 'channel');
   const pid = new Types.ObjectId(projectId);
-  if (await Channel.exists({ projectId: pid, name: input.name })) {
-    throw errors.conflict(
-      'channel_exists',
-      `the project already has a channel named ${input.name}`,
-    );
-  }
-  const channel = await Channel.create({
-    projectId: pid,
-    name: input.name,
-    createdBy: new Types.ObjectId(userId),
+  const { result } = await changeProject(ctx, projectId, async () => {
+    // The name check and the insert are on the project's write path: no two "general"s.
+    if (await Channel.exists({ projectId: pid, name: input.name })) {
+      throw errors.conflict(
+        'channel_exists',
+        `the project already has a channel named ${input.name}`,
+      );
+    }
+    const channel = new Channel({
+      projectId: pid,
+      name: input.name,
+      createdBy: new Types.ObjectId(userId),
+    });
+    const now = new Date();
+    channel.set({ createdAt: now, updatedAt: now });
+    const dto = toChannelDTO(channel.toObject());
+    return {
+      event: { type: 'channel:created', actor: userId, data: { channel: dto } },
+      landed: { collection: Channel.collection.name, filter: { _id: channel._id }, exists: true },
+      apply: async () => {
+        await channel.save({ timestamps: false });
+      },
+      result: dto,
+    };
   });
-  const dto = toChannelDTO(channel.toObject());
-  await publishEvent(ctx, 'channel:created', projectId, userId, { channel: dto });
-  return dto;
+  return result;
 }
 
 /**
@@ -131,28 +143,30 @@ export async function postMessage(
   const channel = await loadChannel(channelId, userId, NEEDS.write);
   const input = parse(postMessageBody, body, 'message');
   const projectId = channel.projectId.toString();
-  // The seq is taken first and stored with the message, so history and live events agree on order.
-  const seq = await reserveSeq(projectId);
-  const doc = await Message.create({
-    seq,
-    channelId: channel._id,
-    projectId: channel.projectId,
-    senderId: new Types.ObjectId(userId),
-    content: input.content,
-    clientId: clientId ?? null,
+  return changeProject(ctx, projectId, async (seq) => {
+    // The message stores the seq of its event, so history and live events agree on order.
+    const now = new Date();
+    const doc = new Message({
+      seq,
+      channelId: channel._id,
+      projectId: channel.projectId,
+      senderId: new Types.ObjectId(userId),
+      content: input.content,
+      clientId: clientId ?? null,
+      createdAt: now,
+      updatedAt: now,
+    });
+    const [message] = await toMessageDTOs([doc.toObject()]);
+    if (!message) throw new Error('could not build the message');
+    return {
+      event: { type: 'chat:newMessage', actor: userId, data: message, clientId },
+      landed: { collection: Message.collection.name, filter: { _id: doc._id }, exists: true },
+      apply: async () => {
+        await doc.save({ timestamps: false });
+      },
+      result: message,
+    };
   });
-  const [message] = await toMessageDTOs([doc.toObject()]);
-  if (!message) throw new Error('message vanished after insert');
-  const event = await publishEvent(
-    ctx,
-    'chat:newMessage',
-    projectId,
-    userId,
-    message,
-    clientId,
-    seq,
-  );
-  return { result: message, event };
 }
 
 async function loadOwnMessage(messageId: string, userId: string): Promise<MessageDoc> {
@@ -172,18 +186,34 @@ export async function editMessage(
   messageId: string,
   body: unknown,
 ): Promise<MessageDTO> {
-  const msg = await loadOwnMessage(messageId, userId);
+  const found = await loadOwnMessage(messageId, userId);
   const input = parse(editMessageBody, body, 'message');
-  const updated = await Message.findOneAndUpdate(
-    { _id: msg._id, deleted: false },
-    { $set: { content: input.content, edited: true } },
-    { new: true },
-  ).lean<MessageDoc>();
-  if (!updated) throw errors.notFound('message');
-  const [dto] = await toMessageDTOs([updated]);
-  if (!dto) throw errors.notFound('message');
-  await publishEvent(ctx, 'chat:messageUpdated', msg.projectId.toString(), userId, dto);
-  return dto;
+  const { result } = await changeProject(ctx, found.projectId.toString(), async () => {
+    const msg = await Message.findById(found._id).lean<MessageDoc>();
+    if (!msg || msg.deleted) throw errors.notFound('message');
+    const updatedAt = new Date();
+    const [dto] = await toMessageDTOs([
+      { ...msg, content: input.content, edited: true, updatedAt },
+    ]);
+    if (!dto) throw errors.notFound('message');
+    return {
+      event: { type: 'chat:messageUpdated', actor: userId, data: dto },
+      landed: {
+        collection: Message.collection.name,
+        filter: { _id: msg._id, edited: true, updatedAt },
+        exists: true,
+      },
+      apply: async () => {
+        await Message.updateOne(
+          { _id: msg._id },
+          { $set: { content: input.content, edited: true, updatedAt } },
+          { timestamps: false },
+        );
+      },
+      result: dto,
+    };
+  });
+  return result;
 }
 
 /** Soft delete: the message stays in history as "deleted" so pages and cursors stay stable. */
@@ -193,9 +223,23 @@ export async function deleteMessage(
   messageId: string,
 ): Promise<void> {
   const msg = await loadOwnMessage(messageId, userId);
-  await Message.updateOne({ _id: msg._id }, { $set: { deleted: true, content: '' } });
-  await publishEvent(ctx, 'chat:messageDeleted', msg.projectId.toString(), userId, {
-    messageId: msg._id.toString(),
-    channelId: msg.channelId.toString(),
+  await changeProject(ctx, msg.projectId.toString(), async () => {
+    if (!(await Message.exists({ _id: msg._id, deleted: false }))) throw errors.notFound('message');
+    return {
+      event: {
+        type: 'chat:messageDeleted',
+        actor: userId,
+        data: { messageId: msg._id.toString(), channelId: msg.channelId.toString() },
+      },
+      landed: {
+        collection: Message.collection.name,
+        filter: { _id: msg._id, deleted: true },
+        exists: true,
+      },
+      apply: async () => {
+        await Message.updateOne({ _id: msg._id }, { $set: { deleted: true, content: '' } });
+      },
+      result: null,
+    };
   });
 }

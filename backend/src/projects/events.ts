@@ -1,49 +1,22 @@
-import type {
-  AnyDomainEvent,
-  DomainEvent,
-  DomainEventData,
-  DomainEventType,
-} from '@collabflow/shared';
 import type { ServiceContext } from '../core/context.js';
-import { lastClaimed, nextInSequence } from '../core/claims.js';
+import type { Plan, WriteResult } from './write-path.js';
 
-/** Ids arrive from REST paths in any case; the counter and the rooms use the canonical (lower) one. */
-export const seqKey = (projectId: string) => `seq:${projectId.toLowerCase()}`;
+export type { Plan, LandedCheck, PlannedEvent, WriteResult } from './write-path.js';
 
-/** Takes the project's next seq ahead of persisting, for records that store their seq (messages). */
-export async function reserveSeq(projectId: string): Promise<number> {
-  return nextInSequence(seqKey(projectId));
-}
-
-/** The project's current seq: the last one handed out. */
-export async function currentSeq(projectId: string): Promise<number> {
-  return lastClaimed(seqKey(projectId));
+/** The project's current seq: the last one handed out (0 before its first event). */
+export async function currentSeq(ctx: ServiceContext, projectId: string): Promise<number> {
+  return ctx.writes.current(projectId);
 }
 
 /**
- * Takes the project's next `seq` (an atomic claim, see core/claims.ts), wraps the change in the
- * one event shape and publishes it on the in-process bus. Called by services right after the
- * change is persisted.
+ * Runs one change of a project on its serialized write path (projects/write-path.ts): `plan`
+ * gets the seq the change will take, reads and checks what it needs, and returns the write and
+ * the event to publish. A plan that throws changes nothing and takes no seq.
  */
-export async function publishEvent<T extends DomainEventType>(
+export function changeProject<R>(
   ctx: ServiceContext,
-  type: T,
   projectId: string,
-  actor: string,
-  data: DomainEventData[T],
-  clientId?: string,
-  reservedSeq?: number,
-): Promise<DomainEvent<T>> {
-  const seq = reservedSeq ?? (await reserveSeq(projectId));
-  const event: DomainEvent<T> = {
-    type,
-    projectId: projectId.toLowerCase(),
-    seq,
-    at: new Date().toISOString(),
-    actor,
-    data,
-  };
-  if (clientId !== undefined) event.clientId = clientId;
-  ctx.bus.publish(event as unknown as AnyDomainEvent);
-  return event;
+  plan: (seq: number) => Promise<Plan<R>>,
+): Promise<WriteResult<R>> {
+  return ctx.writes.run(projectId, plan);
 }

@@ -6,7 +6,7 @@ import * as projects from './project.service.js';
 export function projectRoutes(ctx: ServiceContext): Router {
   const r = Router();
   r.get('/projects', async (_req, res) => {
-    res.json({ projects: await projects.listProjects(currentUserId(res)) });
+    res.json({ projects: await projects.listProjects(ctx, currentUserId(res)) });
   });
   r.post('/projects', async (req, res) => {
     res
@@ -14,7 +14,7 @@ export function projectRoutes(ctx: ServiceContext): Router {
       .json({ project: await projects.createProject(ctx, currentUserId(res), req.body) });
   });
   r.get('/projects/:projectId', async (req, res) => {
-    res.json({ project: await projects.getProject(currentUserId(res), req.params.projectId) });
+    res.json({ project: await projects.getProject(ctx, currentUserId(res), req.params.projectId) });
   });
   r.patch('/projects/:projectId', async (req, res) => {
     res.json({

@@ -17,18 +17,17 @@ import { Message } from '../chat/message.model.js';
 import { Task } from '../tasks/task.model.js';
 import { NEEDS, requireProject, toObjectId } from './access.js';
 import { accessCache } from './access-cache.js';
-import { currentSeq, publishEvent, seqKey } from './events.js';
-import { Claim, forgetAll } from '../core/claims.js';
+import { changeProject } from './events.js';
 import { Member, Project, toProjectDTO, type MemberDoc } from './project.model.js';
 
-export async function listProjects(userId: string): Promise<ProjectDTO[]> {
+export async function listProjects(ctx: ServiceContext, userId: string): Promise<ProjectDTO[]> {
   const memberships = await Member.find({ userId: new Types.ObjectId(userId) }).lean();
   if (memberships.length === 0) return [];
   const roles = new Map(memberships.map((m) => [m.projectId.toString(), m.role]));
   const projects = await Project.find({ _id: { $in: memberships.map((m) => m.projectId) } })
     .sort({ createdAt: 1 })
     .lean();
-  const seqs = await Promise.all(projects.map((p) => currentSeq(p._id.toString())));
+  const seqs = await ctx.writes.currentMany(projects.map((p) => p._id.toString()));
   return projects.map((p, i) =>
     toProjectDTO({ ...p, seq: seqs[i] ?? 0 }, roles.get(p._id.toString())),
   );
@@ -61,11 +60,15 @@ export async function createProject(
   return toProjectDTO(project.toObject(), 'owner');
 }
 
-export async function getProject(userId: string, projectId: string): Promise<ProjectDTO> {
+export async function getProject(
+  ctx: ServiceContext,
+  userId: string,
+  projectId: string,
+): Promise<ProjectDTO> {
   const { role } = await requireProject(projectId, userId, NEEDS.read);
   const project = await Project.findById(toObjectId(projectId, 'project')).lean();
   if (!project) throw errors.notFound('project');
-  return toProjectDTO({ ...project, seq: await currentSeq(projectId) }, role);
+  return toProjectDTO({ ...project, seq: await ctx.writes.current(projectId) }, role);
 }
 
 export async function updateProject(
@@ -76,37 +79,57 @@ export async function updateProject(
 ): Promise<ProjectDTO> {
   const { role } = await requireProject(projectId, userId, NEEDS.manage);
   const input = parse(updateProjectBody, body);
-  const updated = await Project.findOneAndUpdate(
-    { _id: projectId },
-    { $set: input },
-    { new: true },
-  ).lean();
-  if (!updated) throw errors.notFound('project');
-  const dto = toProjectDTO(updated, role);
-  const event = await publishEvent(ctx, 'project:updated', projectId, userId, { project: dto });
-  dto.seq = event.seq;
-  return dto;
+  const { result } = await changeProject(ctx, projectId, async (seq) => {
+    const project = await Project.findById(toObjectId(projectId, 'project')).lean();
+    if (!project) throw errors.notFound('project');
+    const updatedAt = new Date();
+    const dto = toProjectDTO({ ...project, ...input, updatedAt, seq }, role);
+    return {
+      event: { type: 'project:updated', actor: userId, data: { project: dto } },
+      landed: {
+        collection: Project.collection.name,
+        filter: { _id: project._id, updatedAt },
+        exists: true,
+      },
+      apply: async () => {
+        await Project.updateOne(
+          { _id: project._id },
+          { $set: { ...input, updatedAt } },
+          { timestamps: false },
+        );
+      },
+      result: dto,
+    };
+  });
+  return result;
 }
 
-/** Owner only. Announces the deletion first (the counter lives on the project), then removes it all. */
+/**
+ * Owner only. The deletion is announced like any change (on the project's write path, so it is
+ * the project's last event), then everything of the project is removed.
+ */
 export async function deleteProject(
   ctx: ServiceContext,
   userId: string,
   projectId: string,
 ): Promise<void> {
   await requireProject(projectId, userId, NEEDS.own);
-  await publishEvent(ctx, 'project:deleted', projectId, userId, { projectId });
   const pid = new Types.ObjectId(projectId);
-  const taskIds = await Task.find({ projectId: pid }, { _id: 1 }).lean();
-  await Promise.all([
-    Claim.deleteMany({ k: { $in: taskIds.map((t) => `task:${t._id.toString()}`) } }),
-    Task.deleteMany({ projectId: pid }),
-    Message.deleteMany({ projectId: pid }),
-    Channel.deleteMany({ projectId: pid }),
-  ]);
-  await Member.deleteMany({ projectId: pid });
-  await Project.deleteOne({ _id: pid });
-  await forgetAll(seqKey(projectId));
+  await changeProject(ctx, projectId, async () => ({
+    event: { type: 'project:deleted', actor: userId, data: { projectId } },
+    landed: { collection: Project.collection.name, filter: { _id: pid }, exists: false },
+    apply: async () => {
+      await Promise.all([
+        Task.deleteMany({ projectId: pid }),
+        Message.deleteMany({ projectId: pid }),
+        Channel.deleteMany({ projectId: pid }),
+      ]);
+      await Member.deleteMany({ projectId: pid });
+      await Project.deleteOne({ _id: pid });
+    },
+    result: null,
+  }));
+  await ctx.writes.forget(projectId);
   ctx.logger.info({ projectId, userId }, 'project deleted');
 }
 
@@ -167,13 +190,26 @@ export async function addMember(
   const user = await User.findOne({ email: input.email }, { _id: 1 }).lean();
   if (!user) throw errors.notFound('user with that email');
   const pid = new Types.ObjectId(projectId);
-  if (await Member.exists({ projectId: pid, userId: user._id })) {
-    throw errors.conflict('already_member', 'that user is already a member of this project');
-  }
-  const m = await Member.create({ projectId: pid, userId: user._id, role: input.role });
-  const dto = await toMemberDTO(m);
-  await publishEvent(ctx, 'member:added', projectId, userId, { member: dto });
-  return dto;
+  const { result } = await changeProject(ctx, projectId, async () => {
+    if (await Member.exists({ projectId: pid, userId: user._id })) {
+      throw errors.conflict('already_member', 'that user is already a member of this project');
+    }
+    const m = new Member({ projectId: pid, userId: user._id, role: input.role });
+    const dto = await toMemberDTO(m);
+    return {
+      event: { type: 'member:added', actor: userId, data: { member: dto } },
+      landed: {
+        collection: Member.collection.name,
+        filter: { projectId: pid, userId: user._id },
+        exists: true,
+      },
+      apply: async () => {
+        await m.save();
+      },
+      result: dto,
+    };
+  });
+  return result;
 }
 
 export async function updateMember(
@@ -186,23 +222,29 @@ export async function updateMember(
   const { role: actorRole } = await requireProject(projectId, userId, NEEDS.manage);
   const input = parse(updateMemberBody, body);
   const pid = new Types.ObjectId(projectId);
-  const target = await Member.findOne({
-    projectId: pid,
-    userId: toObjectId(memberId, 'member'),
-  }).lean();
-  if (!target) throw errors.notFound('member');
-  checkRoleChange(actorRole, target.role, input.role);
-  if (target.role === 'owner' && input.role !== 'owner')
-    await ensureAnotherOwner(projectId, memberId);
-  const updated = await Member.findOneAndUpdate(
-    { _id: target._id },
-    { $set: { role: input.role } },
-    { new: true },
-  ).lean();
-  if (!updated) throw errors.notFound('member');
-  const dto = await toMemberDTO(updated);
-  await publishEvent(ctx, 'member:updated', projectId, userId, { member: dto });
-  return dto;
+  const memberOid = toObjectId(memberId, 'member');
+  const { result } = await changeProject(ctx, projectId, async () => {
+    // On the project's write path: two demotions of the last two owners cannot both pass.
+    const target = await Member.findOne({ projectId: pid, userId: memberOid }).lean();
+    if (!target) throw errors.notFound('member');
+    checkRoleChange(actorRole, target.role, input.role);
+    if (target.role === 'owner' && input.role !== 'owner')
+      await ensureAnotherOwner(projectId, memberId);
+    const dto = await toMemberDTO({ ...target, role: input.role });
+    return {
+      event: { type: 'member:updated', actor: userId, data: { member: dto } },
+      landed: {
+        collection: Member.collection.name,
+        filter: { _id: target._id, role: input.role },
+        exists: true,
+      },
+      apply: async () => {
+        await Member.updateOne({ _id: target._id }, { $set: { role: input.role } });
+      },
+      result: dto,
+    };
+  });
+  return result;
 }
 
 /** Admins remove members; anyone may leave a project themselves. */
@@ -219,15 +261,20 @@ export async function removeMember(
     self ? NEEDS.read : NEEDS.manage,
   );
   const pid = new Types.ObjectId(projectId);
-  const target = await Member.findOne({
-    projectId: pid,
-    userId: toObjectId(memberId, 'member'),
-  }).lean();
-  if (!target) throw errors.notFound('member');
-  if (!self) checkRoleChange(actorRole, target.role, null);
-  if (target.role === 'owner') await ensureAnotherOwner(projectId, memberId);
-  await Member.deleteOne({ _id: target._id });
-  await publishEvent(ctx, 'member:removed', projectId, userId, {
-    userId: target.userId.toString(),
+  const memberOid = toObjectId(memberId, 'member');
+  await changeProject(ctx, projectId, async () => {
+    // On the project's write path: the last owner check cannot race another removal.
+    const target = await Member.findOne({ projectId: pid, userId: memberOid }).lean();
+    if (!target) throw errors.notFound('member');
+    if (!self) checkRoleChange(actorRole, target.role, null);
+    if (target.role === 'owner') await ensureAnotherOwner(projectId, memberId);
+    return {
+      event: { type: 'member:removed', actor: userId, data: { userId: target.userId.toString() } },
+      landed: { collection: Member.collection.name, filter: { _id: target._id }, exists: false },
+      apply: async () => {
+        await Member.deleteOne({ _id: target._id });
+      },
+      result: null,
+    };
   });
 }

@@ -47,21 +47,21 @@ export class MemoryEventLog implements EventLog {
   }
 }
 
-/** The log in Redis: a sorted set per project scored by `seq`, trimmed to `capacity`. */
+/**
+ * The log in Redis: a sorted set per project scored by `seq`, trimmed to `capacity`. The write
+ * path appends in the same Lua call that advances the counter (projects/write-path.ts), so
+ * `append` here is for tools and tests.
+ */
 export class RedisEventLog implements EventLog {
   constructor(
     private readonly redis: Redis,
     private readonly capacity: number,
-    private readonly prefix = 'collabflow:events',
+    private readonly keyOf: (projectId: string) => string,
     private readonly keepForSeconds = 7 * 86_400,
   ) {}
 
-  #key(projectId: string) {
-    return `${this.prefix}:${projectId}`;
-  }
-
   async append(event: AnyDomainEvent): Promise<void> {
-    const key = this.#key(event.projectId);
+    const key = this.keyOf(event.projectId);
     await this.redis
       .multi()
       .zadd(key, event.seq, JSON.stringify(event))
@@ -76,7 +76,7 @@ export class RedisEventLog implements EventLog {
     currentSeq: number,
   ): Promise<AnyDomainEvent[] | null> {
     if (sinceSeq >= currentSeq) return [];
-    const raw = await this.redis.zrangebyscore(this.#key(projectId), `(${sinceSeq}`, '+inf');
+    const raw = await this.redis.zrangebyscore(this.keyOf(projectId), `(${sinceSeq}`, '+inf');
     const events = raw.map((s) => JSON.parse(s) as AnyDomainEvent);
     return contiguousAfter(events, sinceSeq, currentSeq);
   }

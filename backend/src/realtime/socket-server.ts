@@ -35,7 +35,7 @@ import { currentSeq } from '../projects/events.js';
 import * as tasks from '../tasks/task.service.js';
 import * as chat from '../chat/chat.service.js';
 import { Channel } from '../chat/channel.model.js';
-import { MemoryEventLog, RedisEventLog, type EventLog } from './event-log.js';
+import type { EventLog } from './event-log.js';
 import {
   MemoryPresence,
   RedisPresence,
@@ -138,7 +138,8 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
 
   let data: Redis | undefined;
   let presence: Presence;
-  let eventLog: EventLog;
+  // The write path appends to the log in the same Redis call that takes the seq.
+  const eventLog: EventLog = ctx.writes.log;
   if (redis) {
     const pub = redis.create('adapter-pub', { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     dropPublishesWhileDown(pub, () =>
@@ -152,10 +153,8 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
     io.adapter(createAdapter(pub, sub, { key: 'collabflow:socket.io', requestsTimeout: 3000 }));
     data = redis.create('realtime-data', { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     presence = new RedisPresence(data, config.PRESENCE_TTL);
-    eventLog = new RedisEventLog(data, config.EVENT_LOG_SIZE);
   } else {
     presence = new MemoryPresence(config.PRESENCE_TTL);
-    eventLog = new MemoryEventLog(config.EVENT_LOG_SIZE);
   }
 
   // ---------- domain events: log, broadcast to the project room, feed SSE ----------
@@ -230,9 +229,6 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
   }
 
   bus.subscribe((event) => {
-    eventLog
-      .append(event)
-      .catch(() => metrics.socketEvents.inc({ event: 'event-log', outcome: 'dropped' }));
     broadcast(event);
     onEveryReplica(event);
     if (redis) io.serverSideEmit('domain-event', event);
@@ -526,7 +522,7 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
   on('join:project', limits.read, async (socket, raw) => {
     const { projectId, sinceSeq } = parse(joinProjectPayload, raw, 'join:project');
     await requireProject(projectId, socket.data.userId, NEEDS.read);
-    const seq = await currentSeq(projectId);
+    const seq = await currentSeq(ctx, projectId);
     await socket.join(rooms.project(projectId));
     await joinPresence(socket, projectId);
     const users = await usersOnline(projectId, [socket.data.user]);
@@ -663,7 +659,7 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
       return () => feed.off(projectId, handler);
     },
     async replay(projectId, sinceSeq) {
-      const seq = await currentSeq(projectId);
+      const seq = await currentSeq(ctx, projectId);
       const events = await eventLog.since(projectId, sinceSeq, seq).catch(() => null);
       return { seq, events };
     },

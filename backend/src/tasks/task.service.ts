@@ -1,38 +1,25 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Types } from 'mongoose';
 import {
   createTaskBody,
   listTasksQuery,
   moveTaskBody,
   updateTaskBody,
-  type DomainEvent,
+  type AnyDomainEvent,
   type TaskDTO,
   type TaskStatus,
   TASK_STATUSES,
 } from '@collabflow/shared';
 import type { ServiceContext } from '../core/context.js';
-import { AppError, errors, isDuplicateKeyError, parse } from '../core/errors.js';
-import { Claim, claim, forgetAll, forgetBelow } from '../core/claims.js';
+import { AppError, errors, parse } from '../core/errors.js';
 import { NEEDS, requireProject, roleOf, toObjectId } from '../projects/access.js';
-import { publishEvent } from '../projects/events.js';
+import { changeProject, type LandedCheck } from '../projects/events.js';
 import { neighboursAt, positionBetween } from './ordering.js';
 import { Task, toTaskDTO, type TaskDoc } from './task.model.js';
 
-/** How often a write that lost a race on a position (or a version) is retried before giving up. */
-const MAX_ATTEMPTS = 10;
-
-/** Jittered, growing pause between retries so that racing writers stop meeting each other. */
-function backOff(attempt: number): Promise<void> {
-  return sleep(5 + Math.random() * 20 * attempt);
-}
-
 export interface Mutation<T> {
   result: T;
-  event: DomainEvent;
-}
-
-function isDuplicateKey(err: unknown): boolean {
-  return isDuplicateKeyError(err);
+  /** Absent only when the change was stored but is published later by the outbox sweep. */
+  event?: AnyDomainEvent;
 }
 
 /** Loads a task and checks the caller's role in its project; 404 for tasks the caller cannot see. */
@@ -107,8 +94,11 @@ export async function createTask(
   await checkAssignee(projectId, input.assignee);
   const pid = new Types.ObjectId(projectId);
   const status = input.status ?? 'todo';
-  const task = toTaskDTO(
-    await appendToColumn(pid, status, (position) => ({
+  return changeProject(ctx, projectId, async () => {
+    // On the project's write path nobody else is appending to this column: no position race.
+    const now = new Date();
+    const doc: TaskDoc = {
+      _id: new Types.ObjectId(),
       projectId: pid,
       title: input.title,
       description: input.description ?? '',
@@ -117,41 +107,74 @@ export async function createTask(
       assignee: input.assignee ? new Types.ObjectId(input.assignee) : null,
       dueDate: input.dueDate ? new Date(input.dueDate) : null,
       labels: input.labels ?? [],
-      subtasks: input.subtasks ?? [],
-      position,
+      subtasks: (input.subtasks ?? []).map((st) => ({
+        _id: new Types.ObjectId(),
+        title: st.title,
+        done: st.done,
+      })),
+      position: positionBetween(await lastPosition(pid, status), null),
+      version: 0,
       createdBy: new Types.ObjectId(userId),
-    })),
-  );
-  const event = await publishEvent(
-    ctx,
-    'task:created',
-    projectId,
-    userId,
-    { task, createdBy: userId },
-    clientId,
-  );
-  return { result: task, event };
+      createdAt: now,
+      updatedAt: now,
+    };
+    const task = toTaskDTO(doc);
+    return {
+      event: { type: 'task:created', actor: userId, data: { task, createdBy: userId }, clientId },
+      landed: { collection: Task.collection.name, filter: { _id: doc._id }, exists: true },
+      apply: async () => {
+        await new Task(doc).save({ timestamps: false });
+      },
+      result: task,
+    };
+  });
+}
+
+/** The task as it is now, read on the project's write path (404 when it is gone). */
+async function fresh(id: Types.ObjectId): Promise<TaskDoc> {
+  const task = await Task.findById(id).lean<TaskDoc>();
+  if (!task) throw errors.notFound('task');
+  return task;
+}
+
+function checkVersion(current: TaskDoc, expected: number | undefined): void {
+  if (expected !== undefined && current.version !== expected) {
+    throw errors.conflict(
+      'version_conflict',
+      `the task was changed by someone else (now at version ${current.version}); reapply your change to it`,
+      { task: toTaskDTO(current) },
+    );
+  }
 }
 
 /**
- * Inserts a task at the end of its column. Concurrent creates in one column compute the same
- * position; the unique (project, status, position) index lets one win, and the others back off,
- * read the end again and retry.
+ * The next version of a task, written on the project's write path: the read, the version check
+ * and the write cannot interleave with another change of the project, on any replica.
  */
-async function appendToColumn(
-  pid: Types.ObjectId,
-  status: TaskStatus,
-  build: (position: string) => Record<string, unknown>,
-): Promise<TaskDoc> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const doc = await Task.create(build(positionBetween(await lastPosition(pid, status), null)));
-      return doc.toObject() as TaskDoc;
-    } catch (err) {
-      if (!isDuplicateKey(err) || attempt >= MAX_ATTEMPTS) throw err;
-      await backOff(attempt);
-    }
-  }
+function nextVersion(
+  current: TaskDoc,
+  set: Record<string, unknown>,
+): { after: TaskDoc; apply: () => Promise<void>; landed: LandedCheck } {
+  const version = current.version + 1;
+  const updatedAt = new Date();
+  const after = { ...current, ...set, version, updatedAt } as TaskDoc;
+  return {
+    after,
+    landed: {
+      collection: Task.collection.name,
+      filter: { _id: current._id, version },
+      exists: true,
+    },
+    apply: async () => {
+      const res = await Task.updateOne(
+        { _id: current._id, version: current.version },
+        { $set: { ...set, version, updatedAt } },
+        { timestamps: false },
+      );
+      // Only a writer outside the write path (a script on the database) can get here.
+      if (res.matchedCount === 0) checkVersion(await fresh(current._id), current.version);
+    },
+  };
 }
 
 export async function updateTask(
@@ -161,35 +184,37 @@ export async function updateTask(
   body: unknown,
   opts: { projectId?: string; clientId?: string } = {},
 ): Promise<Mutation<TaskDTO>> {
-  const current = await loadTask(taskId, userId, NEEDS.write, opts.projectId);
+  const found = await loadTask(taskId, userId, NEEDS.write, opts.projectId);
   const { version, ...fields } = parse(updateTaskBody, body, 'task update');
-  const projectId = current.projectId.toString();
+  const projectId = found.projectId.toString();
   await checkAssignee(projectId, fields.assignee);
   const set: Record<string, unknown> = { ...fields };
   if (fields.assignee !== undefined)
     set.assignee = fields.assignee ? new Types.ObjectId(fields.assignee) : null;
   if (fields.dueDate !== undefined) set.dueDate = fields.dueDate ? new Date(fields.dueDate) : null;
-  const { after: updated } = await versionedWrite(current._id, version, async () => set);
-  const task = toTaskDTO(updated);
-  const event = await publishEvent(
-    ctx,
-    'task:updated',
-    projectId,
-    userId,
-    { taskId: task.id, updates: fields, task, updatedBy: userId },
-    opts.clientId,
-  );
-  return { result: task, event };
-}
-
-async function conflictOrGone(id: Types.ObjectId): Promise<AppError> {
-  const now = await Task.findById(id).lean<TaskDoc>();
-  if (!now) return errors.notFound('task');
-  return errors.conflict(
-    'version_conflict',
-    `the task was changed by someone else (now at version ${now.version}); reapply your change to it`,
-    { task: toTaskDTO(now) },
-  );
+  if (fields.subtasks !== undefined)
+    set.subtasks = fields.subtasks.map((st) => ({
+      _id: new Types.ObjectId(),
+      title: st.title,
+      done: st.done,
+    }));
+  return changeProject(ctx, projectId, async () => {
+    const current = await fresh(found._id);
+    checkVersion(current, version);
+    const { after, apply, landed } = nextVersion(current, set);
+    const task = toTaskDTO(after);
+    return {
+      event: {
+        type: 'task:updated',
+        actor: userId,
+        data: { taskId: task.id, updates: fields, task, updatedBy: userId },
+        clientId: opts.clientId,
+      },
+      landed,
+      apply,
+      result: task,
+    };
+  });
 }
 
 export async function moveTask(
@@ -200,92 +225,39 @@ export async function moveTask(
   opts: { projectId?: string; clientId?: string } = {},
 ): Promise<Mutation<TaskDTO>> {
   const input = parse(moveTaskBody, body, 'move');
-  const task = await loadTask(taskId, userId, NEEDS.write, opts.projectId);
-  const projectId = task.projectId.toString();
-  const { before, after: moved } = await versionedWrite(task._id, input.version, async (cur) => ({
-    status: input.status,
-    position: await targetPosition(cur, input),
-  }));
-  const newIndex = await Task.countDocuments({
-    projectId: moved.projectId,
-    status: moved.status,
-    position: { $lt: moved.position },
+  const found = await loadTask(taskId, userId, NEEDS.write, opts.projectId);
+  const projectId = found.projectId.toString();
+  return changeProject(ctx, projectId, async () => {
+    const current = await fresh(found._id);
+    checkVersion(current, input.version);
+    const position = await targetPosition(current, input);
+    const { after, apply, landed } = nextVersion(current, { status: input.status, position });
+    const newIndex = await Task.countDocuments({
+      projectId: current.projectId,
+      status: input.status,
+      position: { $lt: position },
+      _id: { $ne: current._id },
+    });
+    const dto = toTaskDTO(after);
+    return {
+      event: {
+        type: 'task:moved',
+        actor: userId,
+        data: {
+          taskId: dto.id,
+          fromStatus: current.status,
+          toStatus: input.status,
+          newIndex,
+          task: dto,
+          movedBy: userId,
+        },
+        clientId: opts.clientId,
+      },
+      landed,
+      apply,
+      result: dto,
+    };
   });
-  const dto = toTaskDTO(moved);
-  const event = await publishEvent(
-    ctx,
-    'task:moved',
-    projectId,
-    userId,
-    {
-      taskId: dto.id,
-      fromStatus: before.status,
-      toStatus: moved.status,
-      newIndex,
-      task: dto,
-      movedBy: userId,
-    },
-    opts.clientId,
-  );
-  return { result: dto, event };
-}
-
-const STALE_CLAIM_MS = 10_000;
-
-/**
- * Writes the next version of a task. The version number is claimed first (core/claims.ts), so of
- * two concurrent writers exactly one gets it, even on FerretDB where update is not isolated. With
- * `expected`, a task that is not at that version (or is being written) answers 409
- * `version_conflict` with the current task; without it, the write retries on the fresh task.
- */
-async function versionedWrite(
-  id: Types.ObjectId,
-  expected: number | undefined,
-  build: (current: TaskDoc) => Promise<Record<string, unknown>>,
-): Promise<{ before: TaskDoc; after: TaskDoc }> {
-  const key = `task:${id.toString()}`;
-  for (let attempt = 1; ; attempt++) {
-    const current = await Task.findById(id).lean<TaskDoc>();
-    if (!current) throw errors.notFound('task');
-    if (expected !== undefined && current.version !== expected) throw await conflictOrGone(id);
-    const set = await build(current);
-    const next = current.version + 1;
-    if (!(await claim(key, next))) {
-      await releaseIfStale(key, next, current);
-      if (expected !== undefined || attempt >= MAX_ATTEMPTS) throw await conflictOrGone(id);
-      await backOff(attempt);
-      continue;
-    }
-    try {
-      const after = await Task.findOneAndUpdate(
-        // The version filter stops a writer whose read is older than claims already forgotten
-        // (forgetBelow): its claim of an old number succeeds, but its write must not land.
-        { _id: id, version: current.version },
-        { $set: { ...set, version: next } },
-        { new: true },
-      ).lean<TaskDoc>();
-      if (!after) {
-        await Claim.deleteOne({ k: key, n: next });
-        if (expected !== undefined || attempt >= MAX_ATTEMPTS) throw await conflictOrGone(id);
-        continue;
-      }
-      void forgetBelow(key, next).catch(() => undefined);
-      return { before: current, after };
-    } catch (err) {
-      // Give the version back: the write did not happen (a position taken meanwhile, or gone).
-      await Claim.deleteOne({ k: key, n: next });
-      if (!isDuplicateKey(err) || attempt >= MAX_ATTEMPTS) throw err;
-      await backOff(attempt);
-    }
-  }
-}
-
-/** A claim left by a writer that died between claiming and writing is released after a while. */
-async function releaseIfStale(key: string, n: number, current: TaskDoc): Promise<void> {
-  const stuck = await Claim.findOne({ k: key, n }).lean();
-  if (!stuck || current.version !== n - 1) return;
-  const age = Date.now() - (stuck._id as Types.ObjectId).getTimestamp().getTime();
-  if (age > STALE_CLAIM_MS) await Claim.deleteOne({ _id: stuck._id });
 }
 
 /** The fractional index for the move, from the named neighbours, an index, or the column's end. */
@@ -339,17 +311,22 @@ export async function deleteTask(
   taskId: string,
   opts: { projectId?: string; clientId?: string } = {},
 ): Promise<Mutation<null>> {
-  const task = await loadTask(taskId, userId, NEEDS.write, opts.projectId);
-  const res = await Task.deleteOne({ _id: task._id });
-  if (res.deletedCount === 0) throw errors.notFound('task');
-  void forgetAll(`task:${task._id.toString()}`).catch(() => undefined);
-  const event = await publishEvent(
-    ctx,
-    'task:deleted',
-    task.projectId.toString(),
-    userId,
-    { taskId: task._id.toString(), deletedBy: userId },
-    opts.clientId,
-  );
-  return { result: null, event };
+  const found = await loadTask(taskId, userId, NEEDS.write, opts.projectId);
+  const projectId = found.projectId.toString();
+  return changeProject(ctx, projectId, async () => {
+    await fresh(found._id);
+    return {
+      event: {
+        type: 'task:deleted',
+        actor: userId,
+        data: { taskId: found._id.toString(), deletedBy: userId },
+        clientId: opts.clientId,
+      },
+      landed: { collection: Task.collection.name, filter: { _id: found._id }, exists: false },
+      apply: async () => {
+        await Task.deleteOne({ _id: found._id });
+      },
+      result: null,
+    };
+  });
 }
