@@ -6,7 +6,7 @@ import type { ServiceContext } from './core/context.js';
 import { EventBus } from './core/event-bus.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { connectMongo, disconnectMongo } from './core/mongo.js';
-import { createLimiter } from './core/rate-limit.js';
+import { createHolds, createLimiter } from './core/rate-limit.js';
 import { RedisConnections } from './core/redis.js';
 import { createApp } from './app.js';
 import { createMetrics } from './ops/metrics.js';
@@ -95,6 +95,7 @@ export async function createCollabServer(config: Config, logger?: Logger): Promi
         limiterClient,
       ),
       loginIp: createLimiter('login-ip', config.RATE_LIMIT_LOGIN_PER_IP, window, limiterClient),
+      loginDelay: createHolds('login-delay', limiterClient),
     },
   };
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { LOGIN_DELAY_MAX_MS, loginDelayMs } from '../src/auth/auth.service.js';
 import { client, registerUser, startApi, type TestApi } from './helpers/api.js';
 
 type User = Awaited<ReturnType<typeof registerUser>>;
@@ -237,41 +238,76 @@ function rateLimitSuite(store: 'memory' | 'redis') {
       expect(r.body.redis).toBe(store === 'redis' ? 'up' : 'disabled');
     });
 
-    it('login attempts per email: the 4th is 429 with Retry-After, even with the right password', async () => {
+    it('wrong passwords for someone’s e-mail do not lock its owner out: the right password from another address succeeds at once', async () => {
       const victim = await registerUser(api, `Victim${store}`, { ip: randomIp() });
-      const ip = randomIp();
-      for (let i = 0; i < 3; i++) {
-        const r = await loginFrom(ip, victim.user.email, 'wrong password');
+      // More failures for the e-mail than RATE_LIMIT_LOGIN_PER_EMAIL (3), from several addresses.
+      for (let i = 0; i < 6; i++) {
+        const r = await loginFrom(randomIp(), victim.user.email, 'wrong password');
         expect(r.status, `attempt ${i + 1}`).toBe(401);
         expect(r.body.error.code).toBe('invalid_credentials');
       }
-      const blocked = await loginFrom(randomIp(), victim.user.email, victim.password);
-      expectRateLimited(blocked, 15 * 60);
-      expect(blocked.body).not.toHaveProperty('token');
-      // The limit is per email: another account is unaffected.
-      const other = await registerUser(api, `Other${store}`, { ip: randomIp() });
-      expect((await loginFrom(randomIp(), other.user.email, other.password)).status).toBe(200);
+      const owner = await loginFrom(randomIp(), victim.user.email, victim.password);
+      expect(owner.status).toBe(200);
+      expect(owner.body.token).toEqual(expect.any(String));
+      expect(owner.body.user.email).toBe(victim.user.email);
+    });
+
+    it('past the per-e-mail count an address that failed waits, 429 with a Retry-After that grows with the e-mail’s failures; the right password after the wait succeeds', async () => {
+      const u = await registerUser(api, `Guessed${store}`, { ip: randomIp() });
+      const [a, b, c] = [randomIp(), randomIp(), randomIp()];
+      const waits: number[] = [];
+      const heldNow = async (ip: string) => {
+        // Even the right password waits: a held address learns nothing.
+        const r = await loginFrom(ip, u.user.email, u.password);
+        expectRateLimited(r, 60);
+        expect(r.body).not.toHaveProperty('token');
+        waits.push(Number(r.headers.get('retry-after')));
+      };
+      // Failures 1-3 from A: the third reaches the threshold, so A waits 1 s.
+      for (let i = 0; i < 3; i++)
+        expect((await loginFrom(a, u.user.email, 'wrong password')).status).toBe(401);
+      await heldNow(a);
+      // Failures 4 and 5 from new addresses B and C (each tries at once): they wait 2 s and 4 s.
+      expect((await loginFrom(b, u.user.email, 'wrong password')).status).toBe(401);
+      await heldNow(b);
+      expect((await loginFrom(c, u.user.email, 'wrong password')).status).toBe(401);
+      await heldNow(c);
+      expect(waits).toEqual([1, 2, 4]);
+      // The wait is per e-mail: A may try another account at once.
+      const other = await registerUser(api, `Unrelated${store}`, { ip: randomIp() });
+      expect((await loginFrom(a, other.user.email, other.password)).status).toBe(200);
+      // After its wait, A logs in with the right password.
+      await new Promise((r) => setTimeout(r, waits[0]! * 1000 + 100));
+      expect((await loginFrom(a, u.user.email, u.password)).status).toBe(200);
       if (redis) {
-        const keys = await redis.keys(`collabflow:rl:login-email:*${victim.user.email}*`);
-        expect(keys).toHaveLength(1);
-        expect(await redis.pttl(keys[0]!)).toBeGreaterThan(0);
+        const count = await redis.keys(`collabflow:rl:login-email:*${u.user.email}*`);
+        expect(count).toHaveLength(0);
+        const held = await redis.keys(`collabflow:rl:login-delay:*${u.user.email}*`);
+        expect(held.length).toBe(2);
+        for (const key of held) expect(await redis.pttl(key)).toBeGreaterThan(0);
       }
     });
 
-    it('a successful login clears the email’s failed-attempt count', async () => {
+    it('a successful login clears the e-mail’s failure count', async () => {
       const u = await registerUser(api, `Forgetful${store}`, { ip: randomIp() });
       const ip = randomIp();
       expect((await loginFrom(ip, u.user.email, 'wrong password')).status).toBe(401);
       expect((await loginFrom(ip, u.user.email, 'wrong password')).status).toBe(401);
       expect((await loginFrom(ip, u.user.email, u.password)).status).toBe(200);
-      const ip2 = randomIp();
-      for (let i = 0; i < 3; i++) {
-        expect((await loginFrom(ip2, u.user.email, 'wrong password')).status).toBe(401);
-      }
-      expectRateLimited(await loginFrom(ip2, u.user.email, 'wrong password'), 15 * 60);
+      // Counted from zero again: two more failures from one address, and it is not held.
+      expect((await loginFrom(ip, u.user.email, 'wrong password')).status).toBe(401);
+      expect((await loginFrom(ip, u.user.email, 'wrong password')).status).toBe(401);
+      expect((await loginFrom(ip, u.user.email, u.password)).status).toBe(200);
     });
 
-    it('login attempts per IP: the 6th from one address is 429; another address is not limited', async () => {
+    it('successful logins give their point back: only failures spend an address’s budget', async () => {
+      const u = await registerUser(api, `Office${store}`, { ip: randomIp() });
+      const ip = randomIp();
+      for (let i = 0; i < 8; i++)
+        expect((await loginFrom(ip, u.user.email, u.password)).status, `login ${i + 1}`).toBe(200);
+    });
+
+    it('failed logins per IP: the 6th attempt from one address is 429, even with the right password; another address is not limited', async () => {
       const ip = randomIp();
       for (let i = 0; i < 5; i++) {
         const r = await loginFrom(ip, `nobody-${i}-${store}@example.test`, 'whatever pw');
@@ -279,6 +315,9 @@ function rateLimitSuite(store: 'memory' | 'redis') {
       }
       const blocked = await loginFrom(ip, `nobody-x-${store}@example.test`, 'whatever pw');
       expectRateLimited(blocked, 15 * 60);
+      // An address over its own limit gets nowhere, not even with a right password.
+      const real = await registerUser(api, `Real${store}`, { ip: randomIp() });
+      expectRateLimited(await loginFrom(ip, real.user.email, real.password), 15 * 60);
       // Even a bad body from that address is refused before it is looked at.
       const blockedBad = await api.call('POST', '/api/auth/login', {
         body: { email: { $gt: '' } },
@@ -313,3 +352,11 @@ function rateLimitSuite(store: 'memory' | 'redis') {
 
 rateLimitSuite('memory');
 rateLimitSuite('redis');
+
+describe('hardening: the login wait', () => {
+  it('is none below the per-e-mail count, then 1 s doubling with each failure, at most 60 s', () => {
+    const waits = [1, 2, 3, 4, 5, 6, 9, 10, 20, 2000].map((f) => loginDelayMs(f, 3));
+    expect(waits).toEqual([0, 0, 1000, 2000, 4000, 8000, 60_000, 60_000, 60_000, 60_000]);
+    expect(LOGIN_DELAY_MAX_MS).toBe(60_000);
+  });
+});

@@ -72,22 +72,55 @@ export async function register(ctx: ServiceContext, body: unknown, ip: string): 
   return startSession(ctx, user.toObject());
 }
 
+/** The longest an address that keeps failing for one e-mail is made to wait between attempts. */
+export const LOGIN_DELAY_MAX_MS = 60_000;
+
 /**
- * Unknown email and wrong password give the same 401 and take the same time. Attempts are limited
- * per IP and per email; a successful login clears the email's count.
+ * How long an address that just failed for an e-mail waits before its next attempt for it: none
+ * below `threshold` failures for the e-mail in the window (RATE_LIMIT_LOGIN_PER_EMAIL), then 1 s,
+ * doubling with every further failure, up to LOGIN_DELAY_MAX_MS.
+ */
+export function loginDelayMs(emailFailures: number, threshold: number): number {
+  if (emailFailures < threshold) return 0;
+  return Math.min(1000 * 2 ** (emailFailures - threshold), LOGIN_DELAY_MAX_MS);
+}
+
+/**
+ * Unknown email and wrong password give the same 401 and take the same time.
+ *
+ * Guessing is limited without letting anyone lock an account:
+ * - per address (RATE_LIMIT_LOGIN_PER_IP): every attempt takes a point and a successful one
+ *   gives it back, so failures spend the budget and an attacker's own address runs out first;
+ * - per e-mail: failures are counted, and past RATE_LIMIT_LOGIN_PER_EMAIL an address that fails
+ *   again must wait (429 with Retry-After, growing with the e-mail's failures: `loginDelayMs`)
+ *   before its next attempt for that e-mail. Only addresses that failed wait: the owner, from an
+ *   address that is not over its own limit, logs in with the right password at once.
+ * A successful login clears the e-mail's count and its address's wait.
  */
 export async function login(ctx: ServiceContext, body: unknown, ip: string): Promise<Session> {
-  await ctx.limiters.loginIp.consume(ip);
+  const { loginIp, loginEmail, loginDelay } = ctx.limiters;
+  await loginIp.consume(ip);
   const input = parse(loginBody, body, 'login');
-  await ctx.limiters.loginEmail.consume(input.email);
+  const pair = loginPairKey(input.email, ip);
+  await loginDelay.check(pair);
   const user = await User.findOne({ email: input.email }).lean();
   const ok = await verifyPassword(
     input.password,
     user?.passwordHash ?? (await dummyHash(ctx.config.PASSWORD_HASH_COST)),
   );
-  if (!user || !ok) throw errors.invalidCredentials();
-  await ctx.limiters.loginEmail.reset(input.email);
+  if (!user || !ok) {
+    const failures = await loginEmail.add(input.email);
+    const delay = loginDelayMs(failures, ctx.config.RATE_LIMIT_LOGIN_PER_EMAIL);
+    if (delay > 0) await loginDelay.hold(pair, delay);
+    throw errors.invalidCredentials();
+  }
+  await Promise.all([loginIp.refund(ip), loginEmail.reset(input.email), loginDelay.reset(pair)]);
   return startSession(ctx, user);
+}
+
+/** The key of one address's attempts for one e-mail. */
+function loginPairKey(email: string, ip: string): string {
+  return `${email}|${ip}`;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import type { EventBus } from './event-bus.js';
 import type { Logger } from './logger.js';
-import type { Limiter } from './rate-limit.js';
+import type { Holds, Limiter } from './rate-limit.js';
 import type { ProjectWrites } from '../projects/write-path.js';
 
 /** What every service needs, built once by the composition root. */
@@ -13,7 +13,11 @@ export interface ServiceContext {
   writes: ProjectWrites;
   limiters: {
     api: Limiter;
+    /** Failed logins per e-mail (counted, never refused: see auth.service.ts `login`). */
     loginEmail: Limiter;
+    /** Login attempts and registrations per client address; successful logins are refunded. */
     loginIp: Limiter;
+    /** Per e-mail and address: how long an address that keeps failing for an e-mail waits. */
+    loginDelay: Holds;
   };
 }
