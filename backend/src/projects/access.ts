@@ -1,5 +1,5 @@
 import { isValidObjectId, Types } from 'mongoose';
-import type { ProjectRole } from '@collabflow/shared';
+import type { AnyDomainEvent, ProjectRole } from '@collabflow/shared';
 import { errors } from '../core/errors.js';
 import { accessCache } from './access-cache.js';
 import { Member } from './project.model.js';
@@ -54,4 +54,19 @@ export async function requireProject(
     );
   }
   return { role };
+}
+
+/**
+ * Who loses access to a project through an event: the removed member, or everyone (no `userId`)
+ * when the project is deleted. The real-time layer carries it out on every replica ([C5]).
+ */
+export function accessLost(event: AnyDomainEvent): { projectId: string; userId?: string } | null {
+  switch (event.type) {
+    case 'member:removed':
+      return { projectId: event.projectId, userId: event.data.userId };
+    case 'project:deleted':
+      return { projectId: event.projectId };
+    default:
+      return null;
+  }
 }

@@ -17,7 +17,7 @@ import { Emitter } from '@socket.io/redis-emitter';
 import { Redis } from 'ioredis';
 import { rooms, type ServerToClientEvents } from '@collabflow/shared';
 
-/** Must match the key of the adapter in socket-server.ts. */
+/** The key of the replicas' Redis adapter (realtime/transport.ts) and of this emitter. */
 export const ADAPTER_KEY = 'collabflow:socket.io';
 
 export interface CollabEmitter {

@@ -1,0 +1,70 @@
+import { channelIdPayload, chatMessagePayload, chatTypingPayload, rooms } from '@collabflow/shared';
+import { AppError, parse } from '../core/errors.js';
+import { NEEDS } from '../projects/access.js';
+import type { SocketModule } from '../realtime/handlers.js';
+import type { ClientSocket } from '../realtime/types.js';
+import { TypingTracker } from '../realtime/typing.js';
+import * as chat from './chat.service.js';
+
+const TYPING_TTL_MS = 5000;
+
+/** `chat:join|leave|message|typing` ([S1], [P3]). */
+export const chatSocket: SocketModule = (events, { ctx, limits, delivery }) => {
+  const typingSockets = new Map<string, ClientSocket>();
+  const typing = new TypingTracker(TYPING_TTL_MS, (socketId, channelId) => {
+    const socket = typingSockets.get(socketId);
+    if (socket) emitTyping(socket, channelId, false);
+  });
+  function emitTyping(socket: ClientSocket, channelId: string, isTyping: boolean) {
+    socket.to(rooms.channel(channelId)).volatile.emit('chat:userTyping', {
+      channelId,
+      userId: socket.data.userId,
+      user: socket.data.user,
+      isTyping,
+    });
+  }
+
+  events.on('chat:join', limits.read, async (socket, raw) => {
+    const channelId = parse(channelIdPayload, raw, 'chat:join');
+    const channel = await chat.loadChannel(channelId, socket.data.userId, NEEDS.read);
+    delivery.trackChannel(channelId, channel.projectId.toString());
+    await socket.join(rooms.channel(channelId));
+    const { messages } = await chat.listMessages(socket.data.userId, channelId, {});
+    return { messages };
+  });
+  events.on('chat:leave', limits.read, async (socket, raw) => {
+    const channelId = parse(channelIdPayload, raw, 'chat:leave');
+    await socket.leave(rooms.channel(channelId));
+    if (typing.set(socket.id, channelId, false)) emitTyping(socket, channelId, false);
+    return null;
+  });
+  events.on('chat:message', limits.chat, async (socket, raw) => {
+    const p = parse(chatMessagePayload, raw, 'chat:message');
+    const { result } = await chat.postMessage(
+      ctx,
+      socket.data.userId,
+      p.channelId,
+      { content: p.content },
+      p.clientId,
+    );
+    if (typing.set(socket.id, p.channelId, false)) emitTyping(socket, p.channelId, false);
+    return { message: result };
+  });
+  events.on('chat:typing', limits.typing, async (socket, raw) => {
+    const p = parse(chatTypingPayload, raw, 'chat:typing');
+    if (!socket.rooms.has(rooms.channel(p.channelId))) {
+      throw new AppError(403, 'forbidden', 'join the channel (chat:join) before typing in it');
+    }
+    typingSockets.set(socket.id, socket);
+    typing.set(socket.id, p.channelId, p.isTyping);
+    emitTyping(socket, p.channelId, p.isTyping);
+    return null;
+  });
+
+  return {
+    disconnect(socket) {
+      for (const channelId of typing.clear(socket.id)) emitTyping(socket, channelId, false);
+      typingSockets.delete(socket.id);
+    },
+  };
+};

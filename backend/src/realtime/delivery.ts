@@ -1,0 +1,147 @@
+import { EventEmitter } from 'node:events';
+import { rooms, type AnyDomainEvent, type ServerToClientEvents } from '@collabflow/shared';
+import type { Logger } from '../core/logger.js';
+import { accessCache } from '../projects/access-cache.js';
+import { accessLost } from '../projects/access.js';
+import type { LivePresence } from './live-presence.js';
+import type { ClientSocket, IO } from './types.js';
+
+type NotificationPayload = Parameters<ServerToClientEvents['notification']>[0];
+
+/** Who a domain notifies of an event (decided beside the domain's service). */
+export type Notifier = (
+  event: AnyDomainEvent,
+) => Array<{ userId: string; notification: NotificationPayload }>;
+
+/** Why an SSE stream ends. */
+export type StreamEnd = 'access_revoked' | 'project_deleted' | 'token_expired' | 'logged_out';
+
+/** A live SSE stream of this replica. */
+export interface StreamHandle {
+  readonly userId: string;
+  readonly projectId: string;
+  /** Sends a last frame saying why and ends the response. */
+  end(reason: StreamEnd): void;
+}
+
+/**
+ * Who receives which project event, and who loses access: one module for sockets and SSE
+ * streams alike. The domain decides the policy (`accessLost` in projects/access.ts, notifiers
+ * beside each service); this carries it out:
+ *
+ * - `publish` (the replica where the change happened): the event to the project room, through
+ *   the adapter to every replica's sockets, and the domain's notifications to user rooms.
+ * - `apply` (every replica, for every event): the access cache forgets what changed, this
+ *   replica's sockets of a removed member (or of a deleted project) leave the project's rooms and
+ *   presence, its SSE streams end, and the event goes to the replica's SSE feed.
+ */
+export class Delivery {
+  readonly #feed = new EventEmitter();
+  /** The project of each channel room a socket of this replica joined. */
+  readonly #channelRooms = new Map<string, string>();
+  readonly #streams = new Set<StreamHandle>();
+  readonly #notifiers: Notifier[] = [];
+
+  constructor(
+    private readonly io: IO,
+    private readonly presence: LivePresence,
+    private readonly log: Logger,
+  ) {
+    this.#feed.setMaxListeners(0);
+  }
+
+  addNotifier(n: Notifier): void {
+    this.#notifiers.push(n);
+  }
+
+  /** A project event, on the replica where it happened: to sockets everywhere, notifications. */
+  publish(event: AnyDomainEvent): void {
+    const payload = {
+      ...event.data,
+      projectId: event.projectId,
+      seq: event.seq,
+      at: event.at,
+      actor: event.actor,
+    };
+    if (event.clientId !== undefined) Object.assign(payload, { clientId: event.clientId });
+    this.io.to(rooms.project(event.projectId)).emit(event.type, payload as never);
+    for (const notify of this.#notifiers) {
+      for (const { userId, notification } of notify(event))
+        this.io.to(rooms.user(userId)).emit('notification', notification);
+    }
+  }
+
+  /** What every replica does with every project event, wherever it happened. */
+  apply(event: AnyDomainEvent): void {
+    accessCache.invalidate(event);
+    this.#feed.emit(event.projectId, event);
+    const lost = accessLost(event);
+    if (lost) this.revoke(lost.projectId, lost.userId);
+  }
+
+  /** Every project event this replica sees, for SSE streams. */
+  subscribe(projectId: string, handler: (event: AnyDomainEvent) => void): () => void {
+    this.#feed.on(projectId, handler);
+    return () => this.#feed.off(projectId, handler);
+  }
+
+  /** A socket of this replica joined a chat channel of the project. */
+  trackChannel(channelId: string, projectId: string): void {
+    this.#channelRooms.set(rooms.channel(channelId), projectId);
+  }
+
+  /** This replica's sockets in a room. */
+  localSockets(room: string): ClientSocket[] {
+    const ns = this.io.of('/');
+    const ids = ns.adapter.rooms.get(room);
+    if (!ids) return [];
+    const found: ClientSocket[] = [];
+    for (const id of ids) {
+      const s = ns.sockets.get(id);
+      if (s) found.push(s);
+    }
+    return found;
+  }
+
+  /**
+   * On this replica: `userId` (everyone, without it) no longer has access to the project. Its
+   * sockets leave the project's rooms (the project, its channels) and presence, and its SSE
+   * streams end. The sockets stay connected ([C5]).
+   */
+  revoke(projectId: string, userId?: string): void {
+    const projectRoom = rooms.project(projectId);
+    const channels = [...this.#channelRooms]
+      .filter(([, pid]) => pid === projectId)
+      .map(([room]) => room);
+    if (userId === undefined) {
+      for (const room of channels) this.#channelRooms.delete(room);
+      this.io.local.in([projectRoom, ...channels]).socketsLeave([projectRoom, ...channels]);
+    } else {
+      for (const s of this.localSockets(rooms.user(userId))) {
+        void s.leave(projectRoom);
+        for (const room of channels) void s.leave(room);
+      }
+    }
+    this.presence.forget(projectId, userId);
+    for (const stream of this.#streams) {
+      if (stream.projectId !== projectId) continue;
+      if (userId === undefined) stream.end('project_deleted');
+      else if (stream.userId === userId) stream.end('access_revoked');
+    }
+  }
+
+  /** Registers a live SSE stream; returns the function that forgets it. */
+  openStream(stream: StreamHandle): () => void {
+    this.#streams.add(stream);
+    return () => this.#streams.delete(stream);
+  }
+
+  streams(): ReadonlySet<StreamHandle> {
+    return this.#streams;
+  }
+
+  /** Ends this replica's SSE streams of a user. */
+  endStreamsOf(userId: string, reason: StreamEnd): void {
+    for (const s of [...this.#streams]) if (s.userId === userId) s.end(reason);
+  }
+}
