@@ -112,7 +112,7 @@ export async function createCollabServer(config: Config, logger?: Logger): Promi
   const expressApp = createApp(ctx, {
     metrics,
     readiness: () => readiness(() => (redis ? redis.state() : 'disabled')),
-    apiRouters: [sseRoutes(realtime)],
+    apiRouters: [sseRoutes(realtime, config)],
   });
   handler.app = expressApp;
 

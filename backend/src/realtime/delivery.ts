@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { rooms, type AnyDomainEvent, type ServerToClientEvents } from '@collabflow/shared';
-import type { Logger } from '../core/logger.js';
 import { accessCache } from '../projects/access-cache.js';
 import { accessLost } from '../projects/access.js';
+import { ExpirySweep } from './expiry.js';
 import type { LivePresence } from './live-presence.js';
 import type { ClientSocket, IO } from './types.js';
 
@@ -41,13 +41,17 @@ export class Delivery {
   readonly #channelRooms = new Map<string, string>();
   readonly #streams = new Set<StreamHandle>();
   readonly #notifiers: Notifier[] = [];
+  /** SSE streams end when their access token expires ([C7]). */
+  readonly #expiry = new ExpirySweep<StreamHandle>((s) => s.end('token_expired'));
 
   constructor(
     private readonly io: IO,
     private readonly presence: LivePresence,
-    private readonly log: Logger,
+    /** With Redis: messages to the other replicas (logout). */
+    private readonly cluster: boolean,
   ) {
     this.#feed.setMaxListeners(0);
+    io.on('end-user', (userId) => this.endStreamsOf(userId, 'logged_out'));
   }
 
   addNotifier(n: Notifier): void {
@@ -130,10 +134,18 @@ export class Delivery {
     }
   }
 
-  /** Registers a live SSE stream; returns the function that forgets it. */
-  openStream(stream: StreamHandle): () => void {
+  /**
+   * Registers a live SSE stream whose access token expires at `exp` (seconds); returns the
+   * function that forgets it. Register before checking access, so that a removal that lands
+   * during the check is not missed.
+   */
+  openStream(stream: StreamHandle, exp: number): () => void {
     this.#streams.add(stream);
-    return () => this.#streams.delete(stream);
+    this.#expiry.add(exp, stream);
+    return () => {
+      this.#streams.delete(stream);
+      this.#expiry.remove(exp, stream);
+    };
   }
 
   streams(): ReadonlySet<StreamHandle> {
@@ -143,5 +155,19 @@ export class Delivery {
   /** Ends this replica's SSE streams of a user. */
   endStreamsOf(userId: string, reason: StreamEnd): void {
     for (const s of [...this.#streams]) if (s.userId === userId) s.end(reason);
+  }
+
+  /**
+   * Ends a user's sessions on every replica ([C8], logout): their sockets are disconnected
+   * (through the adapter) and their SSE streams end.
+   */
+  endUser(userId: string): void {
+    this.io.in(rooms.user(userId)).disconnectSockets(true);
+    if (this.cluster) this.io.serverSideEmit('end-user', userId);
+    this.endStreamsOf(userId, 'logged_out');
+  }
+
+  close(): void {
+    this.#expiry.close();
   }
 }

@@ -68,7 +68,7 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
     store = new MemoryPresence(config.PRESENCE_TTL);
   }
   const presence = new LivePresence(io, store, instanceId, config.PRESENCE_HEARTBEAT);
-  const delivery = new Delivery(io, presence, log);
+  const delivery = new Delivery(io, presence, redis !== undefined);
   delivery.addNotifier(memberNotifier);
   delivery.addNotifier(taskNotifier);
 
@@ -170,6 +170,7 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
     shutdown() {
       shuttingDown ??= (async () => {
         expiry.close();
+        delivery.close();
         detachCache();
         io.local.emit('session:ending', { reason: 'server_shutdown' });
         await presence.close(2000);

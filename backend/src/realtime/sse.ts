@@ -1,8 +1,11 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { AnyDomainEvent } from '@collabflow/shared';
 import { currentUserId } from '../auth/middleware.js';
-import { errors } from '../core/errors.js';
+import { verifyAccessToken } from '../auth/tokens.js';
+import type { Config } from '../config.js';
+import { AppError, errors } from '../core/errors.js';
 import { NEEDS, requireProject } from '../projects/access.js';
+import type { StreamEnd } from './delivery.js';
 import type { Realtime } from './socket-server.js';
 
 const KEEPALIVE_MS = 15_000;
@@ -13,16 +16,37 @@ function frame(event: AnyDomainEvent): string {
   return `id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
 }
 
+/** The `exp` (seconds) of the request's access token, which the auth middleware accepted. */
+function tokenExp(req: Request, res: Response, config: Config): number {
+  const known: unknown = res.locals.tokenExp;
+  if (typeof known === 'number') return known;
+  const match = /^Bearer ([^\s]+)$/i.exec(req.headers.authorization ?? '');
+  const result = match?.[1] ? verifyAccessToken(match[1], config.JWT_SECRET) : null;
+  if (!result?.ok) throw errors.unauthorized();
+  return result.claims.exp;
+}
+
+/** A stream that ended before it started: the answer instead of the stream. */
+function refusal(reason: StreamEnd): AppError {
+  if (reason === 'token_expired')
+    return new AppError(401, 'token_expired', 'access token expired; refresh it');
+  if (reason === 'logged_out') return errors.unauthorized('the session has ended');
+  return errors.notFound('project');
+}
+
 /**
  * GET /api/projects/:projectId/events — the project's domain events as server-sent events.
  * `id:` is the event's seq; reconnecting with `Last-Event-ID` (or `?lastEventId=`) replays what
  * was missed from the event log, or sends `event: resync` when the log no longer has it.
+ * The stream ends with `event: end` ([C7]) when the user loses access to the project, the
+ * project is deleted, the access token expires or the user logs out, on whichever replica the
+ * change happened.
  */
-export function sseRoutes(realtime: Realtime): Router {
+export function sseRoutes(realtime: Realtime, config: Config): Router {
   const r = Router();
   r.get('/projects/:projectId/events', async (req, res) => {
     const userId = currentUserId(res);
-    await requireProject(req.params.projectId, userId, NEEDS.read);
+    const exp = tokenExp(req, res, config);
     // Events carry the canonical (lower-case) id; the path may use either case.
     const projectId = req.params.projectId.toLowerCase();
     const header =
@@ -32,6 +56,31 @@ export function sseRoutes(realtime: Realtime): Router {
     if (header !== undefined) {
       if (!/^\d{1,15}$/.test(header)) throw errors.validation('Last-Event-ID must be an event seq');
       lastSent = Number(header);
+    }
+    // Registered before the access check, so a removal during the check is not missed.
+    let ended: StreamEnd | undefined;
+    // Until the stream starts, an end only marks it (`ended`); then it ends the response.
+    let finish = (_reason: StreamEnd) => {};
+    const forget = realtime.delivery.openStream(
+      {
+        userId,
+        projectId,
+        end(reason) {
+          ended ??= reason;
+          finish(reason);
+        },
+      },
+      exp,
+    );
+    try {
+      await requireProject(req.params.projectId, userId, NEEDS.read);
+    } catch (err) {
+      forget();
+      throw err;
+    }
+    if (ended) {
+      forget();
+      throw refusal(ended);
     }
 
     res.writeHead(200, {
@@ -94,14 +143,22 @@ export function sseRoutes(realtime: Realtime): Router {
     const unsubscribe = realtime.subscribe(projectId, accept);
     const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
     keepalive.unref();
-    req.on('close', () => {
+    const stop = () => {
       closed = true;
       clearInterval(keepalive);
       clearTimeout(gapTimer);
       unsubscribe();
-    });
+      forget();
+    };
+    req.on('close', stop);
+    finish = (reason) => {
+      if (closed) return;
+      stop();
+      res.end(`event: end\ndata: ${JSON.stringify({ projectId, reason })}\n\n`);
+    };
 
     const { seq, events } = await realtime.replay(projectId, Math.max(lastSent, 0));
+    if (closed) return;
     if (header === undefined) {
       lastSent = seq;
       res.write(`event: ready\ndata: ${JSON.stringify({ projectId, seq })}\n\n`);
