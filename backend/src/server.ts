@@ -7,6 +7,8 @@ import { EventBus } from './core/event-bus.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { connectMongo, disconnectMongo } from './core/mongo.js';
 import { createHolds, createLimiter } from './core/rate-limit.js';
+import { createRevocations } from './auth/revocations.js';
+import { registerRevocations } from './auth/access.js';
 import { RedisConnections } from './core/redis.js';
 import { createApp } from './app.js';
 import { createMetrics } from './ops/metrics.js';
@@ -76,10 +78,16 @@ export async function createCollabServer(config: Config, logger?: Logger): Promi
   });
 
   const window = config.RATE_LIMIT_LOGIN_WINDOW;
+  // The access-token denylist shares the limiters' Redis client (no offline queue: fails fast).
+  const revocations = createRevocations(limiterClient, log);
+  registerRevocations(config, revocations);
   const ctx: ServiceContext = {
     config,
     logger: log,
     bus,
+    revocations,
+    // The real-time layer installs the real one (ends sockets and SSE streams on every replica).
+    sessions: { endUser: () => undefined },
     writes,
     limiters: {
       api: createLimiter(

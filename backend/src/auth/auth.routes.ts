@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { ServiceContext } from '../core/context.js';
 import * as auth from './auth.service.js';
-import { authenticate, currentUserId } from './middleware.js';
+import { authenticate, bearerToken, currentUserId } from './middleware.js';
 
 export const REFRESH_COOKIE = 'cf_refresh';
 const COOKIE_PATH = '/api/auth';
@@ -46,7 +46,7 @@ export function authRoutes(ctx: ServiceContext): Router {
     }
   });
   r.post('/logout', async (req, res) => {
-    await auth.logout(refreshCookie(req));
+    await auth.logout(ctx, refreshCookie(req), bearerToken(req));
     res.clearCookie(REFRESH_COOKIE, { path: COOKIE_PATH });
     res.status(204).end();
   });

@@ -5,7 +5,7 @@ import type { ServiceContext } from '../core/context.js';
 import { errors, isDuplicateKeyError, parse } from '../core/errors.js';
 import { dummyHash, hashPassword, verifyPassword } from './password.js';
 import { RefreshToken } from './refresh-token.model.js';
-import { hashRefreshToken, newRefreshToken, signAccessToken } from './tokens.js';
+import { hashRefreshToken, newRefreshToken, signAccessToken, verifyAccessToken } from './tokens.js';
 import { User, avatarColorFor, toUserDTO } from './user.model.js';
 
 export interface Session {
@@ -40,7 +40,12 @@ async function startSession(
   const refresh = await issueRefreshToken(ctx, user._id, family, `login:${family}`);
   return {
     user: toUserDTO(user),
-    token: signAccessToken(user._id.toString(), ctx.config.JWT_SECRET, ctx.config.JWT_ACCESS_TTL),
+    token: signAccessToken(
+      user._id.toString(),
+      ctx.config.JWT_SECRET,
+      ctx.config.JWT_ACCESS_TTL,
+      family,
+    ),
     refreshToken: refresh.token,
     refreshExpiresAt: refresh.expiresAt,
   };
@@ -168,23 +173,58 @@ export async function refresh(
   );
   return {
     user: toUserDTO(user),
-    token: signAccessToken(user._id.toString(), ctx.config.JWT_SECRET, ctx.config.JWT_ACCESS_TTL),
+    token: signAccessToken(
+      user._id.toString(),
+      ctx.config.JWT_SECRET,
+      ctx.config.JWT_ACCESS_TTL,
+      stored.family,
+    ),
     refreshToken: next.token,
     refreshExpiresAt: next.expiresAt,
   };
 }
 
-export async function logout(presented: string | undefined): Promise<void> {
-  if (!presented) return;
-  const stored = await RefreshToken.findOne(
-    { tokenHash: hashRefreshToken(presented) },
-    { family: 1 },
-  ).lean();
-  if (!stored) return;
-  await RefreshToken.updateMany(
-    { family: stored.family, revokedAt: null },
-    { $set: { revokedAt: new Date() } },
-  );
+/**
+ * Ends a login session: its refresh-token family is revoked, and so is every access token issued
+ * in it (by session id, and the presented bearer token by its id) until those tokens would have
+ * expired, on every replica at once; the user's sockets and SSE streams are ended everywhere
+ * (`ctx.sessions.endUser`). Either credential is enough; both are optional.
+ */
+export async function logout(
+  ctx: ServiceContext,
+  presented: string | undefined,
+  accessToken: string | undefined,
+): Promise<void> {
+  const users = new Set<string>();
+  if (accessToken) {
+    const result = verifyAccessToken(accessToken, ctx.config.JWT_SECRET);
+    if (result.ok) {
+      const { sub, exp, jti, sid } = result.claims;
+      if (jti) await ctx.revocations.revokeToken(jti, exp * 1000);
+      if (sid) await ctx.revocations.revokeSession(sid, sessionTokensExpire(ctx));
+      users.add(sub);
+    }
+  }
+  if (presented) {
+    const stored = await RefreshToken.findOne(
+      { tokenHash: hashRefreshToken(presented) },
+      { family: 1, userId: 1 },
+    ).lean();
+    if (stored) {
+      await RefreshToken.updateMany(
+        { family: stored.family, revokedAt: null },
+        { $set: { revokedAt: new Date() } },
+      );
+      await ctx.revocations.revokeSession(stored.family, sessionTokensExpire(ctx));
+      users.add(stored.userId.toString());
+    }
+  }
+  for (const userId of users) ctx.sessions.endUser(userId);
+}
+
+/** When every access token issued in a session until now has expired (a second of slack). */
+function sessionTokensExpire(ctx: ServiceContext): number {
+  return Date.now() + ctx.config.JWT_ACCESS_TTL + 1000;
 }
 
 export async function me(userId: string): Promise<UserDTO> {

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { ServiceContext } from '../core/context.js';
 import { AppError, errors } from '../core/errors.js';
-import { verifyAccessToken } from './tokens.js';
+import { checkAccessToken } from './access.js';
 
 /** The authenticated user id, set by `authenticate`. */
 export function currentUserId(res: Response): string {
@@ -10,16 +10,22 @@ export function currentUserId(res: Response): string {
   return id;
 }
 
-/** Bearer JWT → `res.locals.userId`; then the per-user API rate limit. */
+/** The token of an `Authorization: Bearer <token>` header, if the request has one. */
+export function bearerToken(req: Request): string | undefined {
+  const header = req.headers.authorization;
+  const match = typeof header === 'string' ? /^Bearer ([^\s]+)$/i.exec(header) : null;
+  return match?.[1];
+}
+
+/** Bearer JWT (not revoked: auth/access.ts) → `res.locals.userId`; then the per-user API rate limit. */
 export function authenticate(ctx: ServiceContext) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    const header = req.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer ([^\s]+)$/i.exec(header) : null;
-    if (!match?.[1]) return next(errors.unauthorized('missing bearer token'));
-    const result = verifyAccessToken(match[1], ctx.config.JWT_SECRET);
-    if (!result.ok) return next(new AppError(401, result.code, result.message));
-    res.locals.userId = result.claims.sub;
+    const token = bearerToken(req);
+    if (!token) return next(errors.unauthorized('missing bearer token'));
     try {
+      const result = await checkAccessToken(token, ctx.config.JWT_SECRET, ctx.revocations);
+      if (!result.ok) return next(new AppError(401, result.code, result.message));
+      res.locals.userId = result.claims.sub;
       await ctx.limiters.api.consume(result.claims.sub);
       next();
     } catch (err) {

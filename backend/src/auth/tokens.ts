@@ -1,5 +1,5 @@
 import jwt from 'jsonwebtoken';
-import { createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import { createHash, createSecretKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 
 export const JWT_ISSUER = 'collabflow';
 export const JWT_AUDIENCE = 'collabflow-api';
@@ -8,6 +8,10 @@ const ALGORITHM = 'HS256';
 export interface AccessClaims {
   sub: string;
   exp: number;
+  /** The token's own id, for the denylist (auth/revocations.ts); absent in tokens from before it. */
+  jti?: string;
+  /** The login session (refresh-token family) it was issued in; logging out revokes it. */
+  sid?: string;
 }
 
 export type VerifyResult =
@@ -29,10 +33,16 @@ function keyFor(secret: string): KeyObject {
   return key;
 }
 
-export function signAccessToken(userId: string, secret: string, ttlMs: number): string {
-  return jwt.sign({}, keyFor(secret), {
+export function signAccessToken(
+  userId: string,
+  secret: string,
+  ttlMs: number,
+  sessionId?: string,
+): string {
+  return jwt.sign(sessionId ? { sid: sessionId } : {}, keyFor(secret), {
     algorithm: ALGORITHM,
     subject: userId,
+    jwtid: randomUUID(),
     issuer: JWT_ISSUER,
     audience: JWT_AUDIENCE,
     expiresIn: Math.max(1, Math.floor(ttlMs / 1000)),
@@ -55,7 +65,15 @@ export function verifyAccessToken(token: string, secret: string): VerifyResult {
     }
     if (!/^[a-f0-9]{24}$/.test(decoded.sub))
       return { ok: false, code: 'unauthorized', message: 'malformed token' };
-    return { ok: true, claims: { sub: decoded.sub, exp: decoded.exp } };
+    const claims: AccessClaims = { sub: decoded.sub, exp: decoded.exp };
+    for (const key of ['jti', 'sid'] as const) {
+      const value: unknown = decoded[key];
+      if (value === undefined) continue;
+      if (typeof value !== 'string' || value.length === 0 || value.length > 64)
+        return { ok: false, code: 'unauthorized', message: 'malformed token' };
+      claims[key] = value;
+    }
+    return { ok: true, claims };
   } catch (err) {
     if (err instanceof jwt.TokenExpiredError) {
       return { ok: false, code: 'token_expired', message: 'access token expired; refresh it' };

@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import type { Revocations } from '../auth/revocations.js';
 import type { EventBus } from './event-bus.js';
 import type { Logger } from './logger.js';
 import type { Holds, Limiter } from './rate-limit.js';
@@ -11,6 +12,13 @@ export interface ServiceContext {
   bus: EventBus;
   /** The serialized write path of every project: seq, event log, outbox (projects/write-path.ts). */
   writes: ProjectWrites;
+  /** Access tokens and login sessions ended before their tokens expire (auth/revocations.ts). */
+  revocations: Revocations;
+  /**
+   * Live connections of a user, ended on every replica when the user logs out (sockets and SSE
+   * streams). A no-op until the real-time layer installs its own.
+   */
+  sessions: { endUser(userId: string): void };
   limiters: {
     api: Limiter;
     /** Failed logins per e-mail (counted, never refused: see auth.service.ts `login`). */

@@ -1,6 +1,6 @@
 import { SOCKET_ERROR_CODES, type ErrorInfo } from '@collabflow/shared';
 import type { Config } from '../config.js';
-import { verifyAccessToken } from '../auth/tokens.js';
+import { authenticateAccess } from '../auth/access.js';
 import { publicUser } from './live-presence.js';
 import type { IO } from './types.js';
 
@@ -22,7 +22,7 @@ export function handshake(config: Config): Middleware {
     };
     if (typeof token !== 'string' || token.length === 0)
       return fail(SOCKET_ERROR_CODES.unauthorized, 'missing auth.token');
-    const result = verifyAccessToken(token, config.JWT_SECRET);
+    const result = await authenticateAccess(token, config);
     if (!result.ok) return fail(result.code, result.message);
     try {
       const user = await publicUser(result.claims.sub);
