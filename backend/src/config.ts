@@ -133,6 +133,8 @@ const schema = z
     WRITE_LOCK_TTL: duration.default(5_000),
     WRITE_LOCK_WAIT: duration.default(3_000),
     OUTBOX_SWEEP: duration.default(5_000),
+    /** Tests only: `die-after-write:<event type>` (see projects/write-path.ts). */
+    FAILPOINT: z.string().regex(/^die-after-write:[a-z]+:[a-zA-Z]+$/).optional(),
     PRESENCE_TTL: duration.default(15_000),
     PRESENCE_HEARTBEAT: duration.default(5_000),
     SHUTDOWN_TIMEOUT: duration.default(10_000),
@@ -152,6 +154,13 @@ const schema = z
         path: ['SEED_DEMO'],
         message:
           'creates demo accounts with a published password; it is refused in production (use NODE_ENV=development for a demo)',
+      });
+    }
+    if (c.NODE_ENV === 'production' && c.FAILPOINT) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['FAILPOINT'],
+        message: 'is a fault injection for tests and is refused in production',
       });
     }
     if (c.PRESENCE_HEARTBEAT >= c.PRESENCE_TTL) {

@@ -74,6 +74,7 @@ export async function createCollabServer(config: Config, logger?: Logger): Promi
       lockWaitMs: config.WRITE_LOCK_WAIT,
       sweepMs: config.OUTBOX_SWEEP,
       eventLogSize: config.EVENT_LOG_SIZE,
+      ...(config.FAILPOINT ? { dieAfterWrite: config.FAILPOINT.slice('die-after-write:'.length) } : {}),
     },
   });
 

@@ -7,7 +7,7 @@ export interface ProjectDoc {
   description: string;
   workspaceId: Types.ObjectId | null;
   ownerId: Types.ObjectId;
-  /** Filled in from the project's seq counter (core/claims.ts) when the project is read. */
+  /** A checkpoint of the seq counter (projects/write-path.ts [W6]); the DTO carries the live one. */
   seq: number;
   createdAt: Date;
   updatedAt: Date;

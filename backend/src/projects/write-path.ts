@@ -56,6 +56,11 @@ export interface WriteOptions {
   /** How often stranded outbox records are looked for (ms); 0 turns the sweep off. */
   sweepMs: number;
   eventLogSize: number;
+  /**
+   * Fault injection for tests ([W5]): the process kills itself with SIGKILL right after storing a
+   * change of this event type, before publishing it. Refused in production (config.ts).
+   */
+  dieAfterWrite?: string;
 }
 
 export const DEFAULT_WRITE_OPTIONS: WriteOptions = {
@@ -473,9 +478,15 @@ export class ProjectWrites {
     }
   }
 
+  #lastUnavailableLog = 0;
+
   #unavailable(err: unknown): AppError {
     if (err instanceof AppError) return err;
-    this.#log.warn({ err }, 'the project sequencer is unreachable');
+    // One line per outage (every 30 s at most), not one per refused change.
+    if (Date.now() - this.#lastUnavailableLog > 30_000) {
+      this.#lastUnavailableLog = Date.now();
+      this.#log.warn({ err }, 'changes are refused: the project sequencer (Redis) is unreachable');
+    }
     return errors.unavailable(
       'changes cannot be stored while the realtime store (Redis) is unreachable; retry in a few seconds',
     );
@@ -543,6 +554,7 @@ export class ProjectWrites {
       throw err;
     }
     // Stored. From here the change is published: now, or by a recovery of the outbox record.
+    if (this.#opts.dieAfterWrite === event.type) process.kill(process.pid, 'SIGKILL');
     let committed = false;
     try {
       committed = await this.#seqr.commit(lease, event, outboxId.toString(), false);
