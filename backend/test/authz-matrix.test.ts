@@ -19,9 +19,11 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
+import mongoose from 'mongoose';
 import { buildOpenApi } from '../src/ops/openapi.js';
 import { client, registerUser, startApi, type TestApi } from './helpers/api.js';
 import { call, connected, socketFor, waitUntil } from './helpers/cluster.js';
+import { dbSnapshot } from './helpers/fuzz.js';
 import { handshake, sseOpen } from './helpers/probe.js';
 
 const ROLES = ['owner', 'admin', 'member', 'viewer', 'nonMember', 'anonymous', 'removed'] as const;
@@ -340,7 +342,9 @@ const SOCKET: Record<string, () => Promise<unknown> | unknown> = {
   'chat:typing': () => ({ channelId, isTyping: true }),
 };
 
-const cells = (row: Row) => ROLES.map((role, i) => ({ role, expected: row[i + 1] as Outcome }));
+const cells = (row: Row) => ROLES.map((role, i) => [role, row[i + 1] as Outcome] as const);
+/** The database of the in-process server, every document: a refused cell changes none. */
+const database = () => dbSnapshot(mongoose.connection);
 const restRows = MATRIX.filter(([r]) => !r.startsWith('socket '));
 const socketRows = MATRIX.filter(([r]) => r.startsWith('socket '));
 
@@ -446,7 +450,7 @@ describe('the matrix covers every route and every client event', () => {
 describe.each(socketRows.map((row) => ({ event: row[0].slice(7), row })))(
   '[R3] socket $event',
   ({ event, row }) => {
-    it.each(cells(row))('$role → $expected', async ({ role, expected }) => {
+    it.each(cells(row))('%s → %s', async (role, expected) => {
       if (role === 'anonymous') {
         // [C1] No token, no socket: the handshake itself is refused.
         const h = await handshake(t.url, undefined);
@@ -456,11 +460,14 @@ describe.each(socketRows.map((row) => ({ event: row[0].slice(7), row })))(
       }
       const s = sockets[role];
       expect(s.connected).toBe(true);
-      const ack = await call(s, event, await SOCKET[event]!());
+      const payload = await SOCKET[event]!();
+      const before = expected === 'ok' ? undefined : await database();
+      const ack = await call(s, event, payload);
       if (expected === 'ok') {
         expect(ack, JSON.stringify(ack)).toMatchObject({ ok: true });
       } else {
         expect(ack).toEqual({ ok: false, error: { code: expected, message: expect.any(String) } });
+        expect(await database()).toEqual(before);
       }
       // Refused or not, the socket stays connected (a removed member's included, [C5]).
       expect(s.connected).toBe(true);
@@ -469,7 +476,7 @@ describe.each(socketRows.map((row) => ({ event: row[0].slice(7), row })))(
 );
 
 describe.each(restRows.map((row) => ({ route: row[0], row })))('REST $route', ({ route, row }) => {
-  it.each(cells(row))('$role → $expected', async ({ role, expected }) => {
+  it.each(cells(row))('%s → %s', async (role, expected) => {
     const req = await REST[route]!(role);
     const token = req.token === null ? undefined : (req.token ?? tokenOf(role));
     if (route === 'GET /api/projects/:projectId/events') {
@@ -482,16 +489,20 @@ describe.each(restRows.map((row) => ({ route: row[0], row })))('REST $route', ({
         });
       return;
     }
+    const refused = typeof expected === 'number' && expected >= 400;
+    const before = refused && req.method !== 'GET' ? await database() : undefined;
     const res = await api.call(req.method, req.path, {
       body: req.body,
       token,
       headers: req.headers,
     });
     expect(res.status, JSON.stringify(res.body)).toBe(expected);
-    if (typeof expected === 'number' && expected >= 400) {
+    if (refused) {
       expect(res.body).toEqual({
-        error: { code: CODE[expected], message: expect.any(String) },
+        error: { code: CODE[expected as number], message: expect.any(String) },
       });
+      // A refused change changes nothing.
+      if (before) expect(await database()).toEqual(before);
     }
   });
 });

@@ -470,11 +470,18 @@ export function shown(payload: unknown): string {
 
 /**
  * Every document of every collection of a database, ordered by _id: what "nothing changed"
- * compares. Read over a connection of the test's own.
+ * compares. The write path deletes a change's outbox record just after answering (backend/src/
+ * projects/write-path.ts), so the snapshot first waits (up to 5 s) for the outbox to drain:
+ * a record left after that is part of the snapshot and shows as a change.
  */
 export async function dbSnapshot(conn: mongoose.Connection): Promise<Record<string, unknown[]>> {
   const db = conn.db;
   if (!db) throw new Error('not connected');
+  const outbox = db.collection('outbox');
+  for (const until = Date.now() + 5000; Date.now() < until;) {
+    if ((await outbox.countDocuments({})) === 0) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
   const names = (await db.listCollections({}, { nameOnly: true }).toArray())
     .map((c) => c.name)
     .sort();
