@@ -11,7 +11,11 @@ interface RouteDoc {
   ok: number;
 }
 
-/** The REST contract of ../shared/API.md; request bodies and queries are the same zod schemas the routes use. */
+/**
+ * Every REST route the app answers (docs/api.md is the contract; backend/test/api-doc.test.ts
+ * checks the three against each other). Request bodies and queries are the same zod schemas the
+ * routes use.
+ */
 const ROUTES: RouteDoc[] = [
   {
     method: 'post',
@@ -24,7 +28,8 @@ const ROUTES: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/auth/login',
-    summary: 'Log in (rate-limited per email and per IP)',
+    summary:
+      'Log in (failed attempts limited per client address; an address that keeps failing for an e-mail waits)',
     body: s.loginBody,
     auth: false,
     ok: 200,
@@ -39,7 +44,8 @@ const ROUTES: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/auth/logout',
-    summary: 'Revoke the refresh token family',
+    summary:
+      'End the login session of the refresh cookie and/or bearer token on every replica (tokens, sockets, SSE)',
     auth: false,
     ok: 204,
   },
@@ -164,6 +170,13 @@ const ROUTES: RouteDoc[] = [
     method: 'get',
     path: '/api/projects/{projectId}/events',
     summary: 'Server-sent events; Last-Event-ID resumes',
+    ok: 200,
+  },
+  {
+    method: 'get',
+    path: '/api/openapi.json',
+    summary: 'This document (OpenAPI 3.1)',
+    auth: false,
     ok: 200,
   },
   { method: 'get', path: '/healthz', summary: 'Liveness', auth: false, ok: 200 },
