@@ -126,6 +126,7 @@ const schema = z
     RATE_LIMIT_SOCKET_MUTATIONS: int(30, 1),
     RATE_LIMIT_SOCKET_CHAT: int(10, 1),
     RATE_LIMIT_SOCKET_TYPING: int(5, 1),
+    ACCESS_RECHECK_INTERVAL: duration.default(30_000),
     SOCKET_MAX_PAYLOAD: int(100_000, 1000),
     EVENT_LOG_SIZE: int(500, 10, 100_000),
     // The project write path (projects/write-path.ts, [W1]-[W6] in docs/protocol.md).

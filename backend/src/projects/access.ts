@@ -70,3 +70,28 @@ export function accessLost(event: AnyDomainEvent): { projectId: string; userId?:
       return null;
   }
 }
+
+/**
+ * The roles of `pairs` (project id, user id) read from the database, not the cache: for the
+ * periodic re-check of live connections ([A2]). A pair without a membership is absent.
+ */
+export async function currentRoles(
+  pairs: Array<{ projectId: string; userId: string }>,
+): Promise<Map<string, ProjectRole>> {
+  const roles = new Map<string, ProjectRole>();
+  if (pairs.length === 0) return roles;
+  const projects = [...new Set(pairs.map((p) => p.projectId.toLowerCase()))];
+  const users = [...new Set(pairs.map((p) => p.userId.toLowerCase()))];
+  const found = await Member.find(
+    {
+      projectId: { $in: projects.map((id) => new Types.ObjectId(id)) },
+      userId: { $in: users.map((id) => new Types.ObjectId(id)) },
+    },
+    { projectId: 1, userId: 1, role: 1 },
+  ).lean();
+  for (const m of found) roles.set(memberKey(m.projectId.toString(), m.userId.toString()), m.role);
+  return roles;
+}
+
+export const memberKey = (projectId: string, userId: string): string =>
+  `${projectId.toLowerCase()}:${userId.toLowerCase()}`;

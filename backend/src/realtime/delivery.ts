@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { rooms, type AnyDomainEvent, type ServerToClientEvents } from '@collabflow/shared';
 import { accessCache } from '../projects/access-cache.js';
-import { accessLost } from '../projects/access.js';
+import { accessLost, currentRoles, memberKey } from '../projects/access.js';
 import { ExpirySweep } from './expiry.js';
 import type { LivePresence } from './live-presence.js';
 import type { ClientSocket, IO } from './types.js';
@@ -165,6 +165,37 @@ export class Delivery {
     this.io.in(rooms.user(userId)).disconnectSockets(true);
     if (this.cluster) this.io.serverSideEmit('end-user', userId);
     this.endStreamsOf(userId, 'logged_out');
+  }
+
+  /**
+   * Re-checks, against the database, the memberships of this replica's sockets (the project rooms
+   * they are in) and SSE streams, and revokes those that no longer hold ([A2]): a removal whose
+   * event was lost (Redis down) does not leave a connection in the project. Returns how many
+   * (project, user) pairs lost access.
+   */
+  async recheck(): Promise<number> {
+    const pairs = new Map<string, { projectId: string; userId: string }>();
+    const prefix = rooms.project('');
+    for (const socket of this.io.of('/').sockets.values()) {
+      for (const room of socket.rooms) {
+        if (!room.startsWith(prefix)) continue;
+        const projectId = room.slice(prefix.length);
+        pairs.set(memberKey(projectId, socket.data.userId), {
+          projectId,
+          userId: socket.data.userId,
+        });
+      }
+    }
+    for (const s of this.#streams)
+      pairs.set(memberKey(s.projectId, s.userId), { projectId: s.projectId, userId: s.userId });
+    const roles = await currentRoles([...pairs.values()]);
+    let lost = 0;
+    for (const [key, { projectId, userId }] of pairs) {
+      if (roles.has(key)) continue;
+      lost++;
+      this.revoke(projectId, userId);
+    }
+    return lost;
   }
 
   close(): void {

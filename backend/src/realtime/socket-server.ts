@@ -16,6 +16,7 @@ import { SocketEvents, type SocketLimits, type SocketModuleDeps } from './handle
 import { handshake } from './handshake.js';
 import { LivePresence } from './live-presence.js';
 import { MemoryPresence, RedisPresence, type Presence } from './presence.js';
+import { retry } from './retry.js';
 import { attachRedis, createIo } from './transport.js';
 import type { ClientSocket, IO } from './types.js';
 
@@ -80,6 +81,21 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
   });
   io.on('domain-event', (event) => delivery.apply(event));
 
+  // ---------- access re-check ([A2]): on Redis's return and every ACCESS_RECHECK_INTERVAL ----------
+  let rechecking: Promise<void> | undefined;
+  function recheckAccess(why: string) {
+    rechecking ??= retry(() => delivery.recheck(), { attempts: 5, delayMs: 500 })
+      .then((lost) => {
+        if (lost > 0) log.info({ lost, why }, 'access re-check revoked connections');
+      })
+      .catch((err: unknown) => log.warn({ err, why }, 'access re-check failed'))
+      .finally(() => {
+        rechecking = undefined;
+      });
+  }
+  const recheckTimer = setInterval(() => recheckAccess('periodic'), config.ACCESS_RECHECK_INTERVAL);
+  recheckTimer.unref();
+
   // ---------- access cache epochs ([A1] in docs/protocol.md) ----------
   let detachCache = () => {};
   if (redis) {
@@ -93,6 +109,8 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
         wasDown = false;
         // Our own invalidations may have been dropped while we were away: others forget theirs.
         io.serverSideEmit('access-flush');
+        // And we may have missed removals: re-check who our connections belong to ([A2]).
+        recheckAccess('redis back');
       }
     });
     io.on('access-flush', () => accessCache.newEpoch());
@@ -171,6 +189,7 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
       shuttingDown ??= (async () => {
         expiry.close();
         delivery.close();
+        clearInterval(recheckTimer);
         detachCache();
         io.local.emit('session:ending', { reason: 'server_shutdown' });
         await presence.close(2000);
