@@ -150,7 +150,7 @@ export async function createCollabServer(config: Config, logger?: Logger): Promi
           if (!httpServer.listening) return resolve();
           httpServer.close(() => resolve());
         });
-        writes.close();
+        await writes.close();
         await realtime.shutdown();
         httpServer.closeAllConnections();
         await stopped;

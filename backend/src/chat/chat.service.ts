@@ -143,6 +143,9 @@ export async function postMessage(
   const channel = await loadChannel(channelId, userId, NEEDS.write);
   const input = parse(postMessageBody, body, 'message');
   const projectId = channel.projectId.toString();
+  // The sender's public profile is read before taking the project's turn (nothing to lock).
+  const senderId = new Types.ObjectId(userId);
+  const sender = await senderProfile(senderId);
   return changeProject(ctx, projectId, async (seq) => {
     // The message stores the seq of its event, so history and live events agree on order.
     const now = new Date();
@@ -150,14 +153,25 @@ export async function postMessage(
       seq,
       channelId: channel._id,
       projectId: channel.projectId,
-      senderId: new Types.ObjectId(userId),
+      senderId,
       content: input.content,
       clientId: clientId ?? null,
       createdAt: now,
       updatedAt: now,
     });
-    const [message] = await toMessageDTOs([doc.toObject()]);
-    if (!message) throw new Error('could not build the message');
+    const message: MessageDTO = {
+      id: doc._id.toString(),
+      channelId: channel._id.toString(),
+      projectId,
+      content: input.content,
+      sender,
+      edited: false,
+      deleted: false,
+      seq,
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      ...(clientId ? { clientId } : {}),
+    };
     return {
       event: { type: 'chat:newMessage', actor: userId, data: message, clientId },
       landed: { collection: Message.collection.name, filter: { _id: doc._id }, exists: true },
@@ -167,6 +181,12 @@ export async function postMessage(
       result: message,
     };
   });
+}
+
+/** The public profile shown with a message (a placeholder for a deleted account). */
+async function senderProfile(id: Types.ObjectId): Promise<MessageDTO['sender']> {
+  const u = await User.findById(id, { name: 1, avatarColor: 1 }).lean();
+  return u ? toPublicUser(u) : { id: id.toString(), ...DELETED_USER };
 }
 
 async function loadOwnMessage(messageId: string, userId: string): Promise<MessageDoc> {

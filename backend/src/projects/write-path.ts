@@ -73,8 +73,14 @@ export const DEFAULT_WRITE_OPTIONS: WriteOptions = {
 
 /** Seq numbers skipped when a project's counter is rebuilt from its checkpoint ([W6]). */
 export const SEQ_REBUILD_MARGIN = 10_000;
-/** How long Redis remembers that an outbox record was published (s). */
-const PUBLISHED_MARK_TTL_S = 3600;
+/**
+ * How long Redis remembers that an outbox record was published (s): far longer than a record
+ * normally lives (it is deleted within a second of its commit, and a stranded one is found within
+ * WRITE_LOCK_TTL + OUTBOX_SWEEP).
+ */
+const PUBLISHED_MARK_TTL_S = 600;
+/** Published outbox records are deleted in batches, off the write path. */
+const DELETE_BATCH_MS = 50;
 /** Consecutive changes one lease may carry before it is handed back (fairness across replicas). */
 const MAX_BATCH = 16;
 
@@ -265,6 +271,7 @@ class LocalSequencer implements Sequencer {
   readonly log: MemoryEventLog;
   readonly #seq = new Map<string, number>();
   readonly #held = new Map<string, string>();
+  /** The last ids published (insertion order; bounded). */
   readonly #published = new Set<string>();
   constructor(opts: WriteOptions) {
     this.log = new MemoryEventLog(opts.eventLogSize);
@@ -298,7 +305,12 @@ class LocalSequencer implements Sequencer {
     if (event) {
       this.#seq.set(lease.projectId, event.seq);
       await this.log.append(event);
-      if (outboxId) this.#published.add(outboxId);
+      if (outboxId) {
+        this.#published.add(outboxId);
+        if (this.#published.size > 10_000) {
+          this.#published.delete(this.#published.values().next().value as string);
+        }
+      }
     }
     if (release) this.#held.delete(lease.projectId);
     return true;
@@ -377,9 +389,12 @@ export class ProjectWrites {
     }
   }
 
-  close(): void {
+  /** Stops the sweep and deletes the records of what was published. */
+  async close(): Promise<void> {
     this.#closed = true;
     if (this.#sweepTimer) clearInterval(this.#sweepTimer);
+    if (this.#deleteTimer) clearTimeout(this.#deleteTimer);
+    await this.#flushDeletes();
   }
 
   /** The project's current seq (0 for a project without events). */
@@ -479,6 +494,20 @@ export class ProjectWrites {
   }
 
   #lastUnavailableLog = 0;
+  #published: Types.ObjectId[] = [];
+  #deleteTimer: NodeJS.Timeout | undefined;
+
+  /** Deletes published outbox records in batches (a record left behind is never republished). */
+  #forgetRecord(id: Types.ObjectId): void {
+    this.#published.push(id);
+    this.#deleteTimer ??= setTimeout(() => void this.#flushDeletes(), DELETE_BATCH_MS);
+  }
+
+  async #flushDeletes(): Promise<void> {
+    this.#deleteTimer = undefined;
+    const ids = this.#published.splice(0);
+    if (ids.length > 0) await Outbox.deleteMany({ _id: { $in: ids } }).catch(() => undefined);
+  }
 
   #unavailable(err: unknown): AppError {
     if (err instanceof AppError) return err;
@@ -569,7 +598,7 @@ export class ProjectWrites {
     lease.seq = seq;
     if (seq === 1 || seq % 100 === 0) await checkpoint(lease.projectId, seq);
     this.#bus?.publish(event);
-    void Outbox.deleteOne({ _id: outboxId }).catch(() => undefined);
+    this.#forgetRecord(outboxId);
     return { result: p.result, event };
   }
 

@@ -228,16 +228,15 @@ export async function moveTask(
   const found = await loadTask(taskId, userId, NEEDS.write, opts.projectId);
   const projectId = found.projectId.toString();
   return changeProject(ctx, projectId, async () => {
-    const current = await fresh(found._id);
+    // The task and its target column in one round trip (two queries at once).
+    const [current, column] = await Promise.all([
+      fresh(found._id),
+      columnOf(found.projectId, input.status, found._id),
+    ]);
     checkVersion(current, input.version);
-    const position = await targetPosition(current, input);
+    const position = targetPosition(input, column);
     const { after, apply, landed } = nextVersion(current, { status: input.status, position });
-    const newIndex = await Task.countDocuments({
-      projectId: current.projectId,
-      status: input.status,
-      position: { $lt: position },
-      _id: { $ne: current._id },
-    });
+    const newIndex = column.filter((t) => t.position < position).length;
     const dto = toTaskDTO(after);
     return {
       event: {
@@ -260,17 +259,22 @@ export async function moveTask(
   });
 }
 
-/** The fractional index for the move, from the named neighbours, an index, or the column's end. */
-async function targetPosition(
-  task: TaskDoc,
-  input: { status: TaskStatus; beforeId?: string | null; afterId?: string | null; index?: number },
-): Promise<string> {
-  const column = await Task.find(
-    { projectId: task.projectId, status: input.status, _id: { $ne: task._id } },
-    { position: 1 },
-  )
+/** The ids and positions of a column, in order (`except` left out). */
+async function columnOf(
+  projectId: Types.ObjectId,
+  status: TaskStatus,
+  except: Types.ObjectId,
+): Promise<{ _id: Types.ObjectId; position: string }[]> {
+  return Task.find({ projectId, status, _id: { $ne: except } }, { position: 1 })
     .sort({ position: 1 })
     .lean();
+}
+
+/** The fractional index for the move, from the named neighbours, an index, or the column's end. */
+function targetPosition(
+  input: { status: TaskStatus; beforeId?: string | null; afterId?: string | null; index?: number },
+  column: { _id: Types.ObjectId; position: string }[],
+): string {
   const positions = column.map((t) => t.position);
   const indexOf = (id: string, what: string) => {
     const i = column.findIndex((t) => t._id.toString() === id);
