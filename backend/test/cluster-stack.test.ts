@@ -24,9 +24,18 @@ function portFree(port: number): Promise<boolean> {
  * the built web app): two replica processes, the Next.js web app, and Debian's nginx with the
  * docker-compose nginx config in front of them, on one origin.
  */
+/** The stack's last line once everything is up; the block of URL lines comes just before it. */
+const READY = '[collabflow] ready';
+
 describe('the local cluster (two replicas and the web app behind nginx)', () => {
   let stack: ReturnType<typeof spawn>;
+  /** Everything printed (stdout and stderr), for error messages and the web app's port. */
   let out = '';
+  /** Standard output alone: only its complete lines are read (one may still be arriving). */
+  let stdout = '';
+  const stdoutLines = () => stdout.split('\n').slice(0, -1);
+  /** The complete lines of standard output when `ready` was first seen. */
+  let atReady: string[] = [];
   let exited: Promise<number | null>;
   const ports = { r1: 0, r2: 0, nginx: 0, web: 0 };
   const sockets: Socket[] = [];
@@ -57,14 +66,20 @@ describe('the local cluster (two replicas and the web app behind nginx)', () => 
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     exited = new Promise((resolve) => stack.once('exit', (code) => resolve(code)));
-    stack.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-    stack.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+    stack.stdout?.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+      out += c;
+    });
+    stack.stderr?.setEncoding('utf8').on('data', (c: string) => (out += c));
+    // Wait for `ready` as a complete line of standard output, not for the text anywhere in a
+    // stream that may hold half a line: the URL block is printed in the same write, before it.
     await waitUntil(
-      () => out.includes('[collabflow] ready') || stack.exitCode !== null,
+      () => stdoutLines().includes(READY) || stack.exitCode !== null,
       90_000,
       'the stack to be ready',
     );
-    if (!out.includes('[collabflow] ready')) throw new Error(`stack failed:\n${out}`);
+    if (!stdoutLines().includes(READY)) throw new Error(`stack failed:\n${out}`);
+    atReady = stdoutLines();
     ports.web = Number(/web app \(Next\.js\) on 127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
   }, 120_000);
 
@@ -76,24 +91,23 @@ describe('the local cluster (two replicas and the web app behind nginx)', () => 
     }
   });
 
-  it('prints the demo credentials and the URLs, `ready` last', () => {
-    expect(out).toContain('alice@demo.collabflow.test / collabflow-demo');
-    expect(out).toMatch(
-      new RegExp(`web app +http://localhost:${ports.nginx} .*alice@demo\\.collabflow\\.test`),
-    );
-    expect(out).toContain(`http://localhost:${ports.nginx}/api`);
-    expect(out).toContain(`http://localhost:${ports.r1}`);
-    expect(out).toContain(`http://localhost:${ports.r2}`);
+  it('prints the demo credentials and the URLs as one complete block, `ready` last', () => {
     expect(ports.web).toBeGreaterThan(0);
-    // Whoever waits for `ready` has every URL line by then.
-    const ready = out.indexOf('[collabflow] ready');
-    for (const line of [
-      `web app      http://localhost:${ports.nginx}`,
-      `replica 2    http://localhost:${ports.r2}`,
-    ]) {
-      expect(out.indexOf(line), line).toBeGreaterThanOrEqual(0);
-      expect(out.indexOf(line), line).toBeLessThan(ready);
-    }
+    const lines = atReady;
+    const ready = lines.indexOf(READY);
+    const edge = `http://localhost:${ports.nginx}`;
+    const block = [
+      `  web app      ${edge}   (log in as alice@demo.collabflow.test / collabflow-demo)`,
+      `  API          ${edge}/api   (through nginx with Socket.IO, sticky by client address; OpenAPI: /api/openapi.json)`,
+      `  replica 1    http://localhost:${ports.r1}`,
+      `  replica 2    http://localhost:${ports.r2}`,
+      `  health       ${edge}/readyz   metrics: http://localhost:${ports.r1}/metrics`,
+      `  logs         ${join(ROOT, '.collabflow/logs')}`,
+      'Ctrl-C stops everything this command started.',
+      'ready',
+    ].map((l) => `[collabflow] ${l}`);
+    // Whoever waits for `ready` has the whole block by then: the lines just before it, in order.
+    expect(lines.slice(ready - block.length + 1, ready + 1)).toEqual(block);
   });
 
   it('serves the web app pages and assets through nginx, on the same origin as the API', async () => {
