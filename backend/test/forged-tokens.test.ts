@@ -29,7 +29,7 @@ let projectId: string;
 let channelId: string;
 
 /** The dead or forged tokens, each with the code every door must answer with. */
-const TOKENS: { name: string; code: Code; token: () => string }[] = [
+const TOKENS: { name: string; code: Code; token: () => string; rule?: string }[] = [
   {
     name: 'signed with the wrong key',
     code: 'unauthorized',
@@ -57,7 +57,12 @@ const TOKENS: { name: string; code: Code; token: () => string }[] = [
     token: () => signAccess(mate.user.id, { exp: now() - 5 }),
   },
   { name: 'of a deleted user', code: 'unauthorized', token: () => doomed.token },
-  { name: 'of a user who logged out', code: 'unauthorized', token: () => leaver.token },
+  {
+    name: 'of a user who logged out',
+    code: 'unauthorized',
+    token: () => leaver.token,
+    rule: '[C6] ',
+  },
 ];
 
 /** The REST requests every token is tried on: reads and writes, with what a success answers. */
@@ -173,8 +178,8 @@ describe('control: a valid token passes every door', () => {
   });
 });
 
-describe.each(TOKENS)('a token $name', ({ code, token }) => {
-  it(`REST: 401 ${code} with a structured error on every request, nothing changes`, async () => {
+describe.each(TOKENS)('a token $name', ({ code, token, rule = '' }) => {
+  it(`${rule}REST: 401 ${code} with a structured error on every request, nothing changes`, async () => {
     const before = await snapshot();
     const bad = token();
     const seen: string[] = [];
@@ -188,14 +193,14 @@ describe.each(TOKENS)('a token $name', ({ code, token }) => {
     expect(await snapshot()).toEqual(before);
   });
 
-  it(`[C1] socket handshake: connect_error with code ${code}`, async () => {
+  it(`${rule}[C1] socket handshake: connect_error with code ${code}`, async () => {
     const h = await handshake(t.url, token());
     if (h.connected) h.socket.disconnect();
     expect(h.connected).toBe(false);
     expect(h.connected === false && h.code).toBe(code);
   });
 
-  it(`SSE /api/projects/:id/events: 401 ${code}`, async () => {
+  it(`${rule}SSE /api/projects/:id/events: 401 ${code}`, async () => {
     const sse = await sseOpen(t.url, projectId, token());
     expect(sse.status).toBe(401);
     expect(sse.body).toEqual({ error: { code, message: expect.any(String) } });

@@ -441,7 +441,7 @@ describe('property-based REST bodies', () => {
     );
   }
 
-  it(`${PER_ROUTE} generated bodies for each of the 13 routes that take one: structured 4xx only, nothing changes, nothing crashes`, async () => {
+  it(`[W4] ${PER_ROUTE} generated bodies for each of the 13 routes that take one: structured 4xx only, nothing changes, nothing crashes`, async () => {
     console.log(`[fuzz-rest] FUZZ_SEED=${SEED}`);
     const all = targets();
     // Every route that reads a body (POST and PATCH in the OpenAPI document, but refresh and
@@ -492,6 +492,9 @@ describe('property-based REST bodies', () => {
     expect(lax.slice(0, 10)).toEqual([]);
 
     const before = await dbSnapshot(db);
+    const seqBefore = (await client(R.url).get(`/api/projects/${projectId}`, owner.token)).body
+      .project.seq as number;
+    expect(typeof seqBefore).toBe('number');
     const failures: string[] = [];
     const outcomes = new Map<string, number>();
     for (let i = 0; i < reqs.length; i += BATCH) {
@@ -537,5 +540,7 @@ describe('property-based REST bodies', () => {
     expect(ok.body.task.isAdmin).toBeUndefined();
     await waitUntil(() => created.length === 1, 5000, 'the sentinel task:created');
     expect(observed).toEqual(['task:created']);
+    // [W4] No refused change took a seq: the sentinel's is the next one.
+    expect(created[0].seq).toBe(seqBefore + 1);
   }, 180_000);
 });

@@ -131,9 +131,12 @@ describe('property-based socket input', () => {
     await R?.stop();
   });
 
-  it(`[R1] [R2] [R3] ${CASES} generated payloads over every client event: structured errors only, nothing changes, nothing crashes`, async () => {
+  it(`[R1] [R2] [R3] [W4] ${CASES} generated payloads over every client event: structured errors only, nothing changes, nothing crashes`, async () => {
     console.log(`[fuzz-socket] FUZZ_SEED=${SEED}`);
     const before = await dbSnapshot(db);
+    const seqBefore = (await client(R.url).get(`/api/projects/${projectId}`, owner.token)).body
+      .project.seq as number;
+    expect(typeof seqBefore).toBe('number');
     const idOrUnknown = fc.oneof(fc.constant(projectId), unknownId);
     const targets: Target[] = [
       {
@@ -392,5 +395,7 @@ describe('property-based socket input', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     await waitUntil(() => created.length === 1, 5000, 'the sentinel task:created');
     expect(observed).toEqual(['task:created']);
+    // [W4] No refused change took a seq: the sentinel's is the next one.
+    expect(created[0].seq).toBe(seqBefore + 1);
   }, 180_000);
 });
