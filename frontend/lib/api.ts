@@ -34,7 +34,13 @@ export function describeError(err: unknown): string {
       case 'invalid_credentials':
         return 'That email and password do not match an account.';
       case 'unavailable':
-        return 'The server is busy or restarting. Try again in a moment.';
+        return 'Changes cannot be saved right now (the server is restarting or lost its realtime store). Try again in a moment.';
+      case 'overloaded': {
+        const ms = (err.details as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+        const wait =
+          typeof ms === 'number' ? ` in ${Math.max(1, Math.ceil(ms / 1000))} s` : ' in a moment';
+        return `Too many changes are arriving in this project right now. Try again${wait}.`;
+      }
       case 'timeout':
         return 'The server did not answer in time. Try again.';
       default:
