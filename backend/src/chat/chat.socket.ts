@@ -1,7 +1,7 @@
 import { channelIdPayload, chatMessagePayload, chatTypingPayload, rooms } from '@collabflow/shared';
 import { AppError, parse } from '../core/errors.js';
 import { NEEDS } from '../projects/access.js';
-import type { SocketModule } from '../realtime/handlers.js';
+import { joinIfConnected, type SocketModule } from '../realtime/handlers.js';
 import type { ClientSocket } from '../realtime/types.js';
 import { TypingTracker } from '../realtime/typing.js';
 import * as chat from './chat.service.js';
@@ -28,7 +28,7 @@ export const chatSocket: SocketModule = (events, { ctx, limits, delivery }) => {
     const channelId = parse(channelIdPayload, raw, 'chat:join');
     const channel = await chat.loadChannel(channelId, socket.data.userId, NEEDS.read);
     delivery.trackChannel(channelId, channel.projectId.toString());
-    await socket.join(rooms.channel(channelId));
+    joinIfConnected(socket, rooms.channel(channelId));
     const { messages } = await chat.listMessages(socket.data.userId, channelId, {});
     return { messages };
   });

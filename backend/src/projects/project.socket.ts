@@ -7,7 +7,7 @@ import {
 } from '@collabflow/shared';
 import { parse } from '../core/errors.js';
 import type { Notifier } from '../realtime/delivery.js';
-import type { SocketModule } from '../realtime/handlers.js';
+import { joinIfConnected, type SocketModule } from '../realtime/handlers.js';
 import { NEEDS, requireProject } from './access.js';
 import { currentSeq } from './events.js';
 
@@ -32,7 +32,7 @@ export const projectSocket: SocketModule = (events, { ctx, limits, presence, eve
     const { projectId, sinceSeq } = parse(joinProjectPayload, raw, 'join:project');
     await requireProject(projectId, socket.data.userId, NEEDS.read);
     const seq = await currentSeq(ctx, projectId);
-    await socket.join(rooms.project(projectId));
+    joinIfConnected(socket, rooms.project(projectId));
     await presence.join(socket, projectId);
     const users = await presence.online(projectId, [socket.data.user]);
     socket.emit('room:users', { projectId, users });

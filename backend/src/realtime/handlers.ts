@@ -1,6 +1,6 @@
 import type { ClientToServerEvents } from '@collabflow/shared';
 import type { ServiceContext } from '../core/context.js';
-import { toErrorResponse } from '../core/errors.js';
+import { AppError, toErrorResponse } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Limiter } from '../core/rate-limit.js';
 import type { EventLog } from './event-log.js';
@@ -42,6 +42,17 @@ export type SocketModule = (
   events: HandlerRegistry,
   deps: SocketModuleDeps,
 ) => { disconnect?(socket: ClientSocket): void } | void;
+
+/**
+ * Joins a room unless the socket has disconnected meanwhile ([P4]): a handler that awaited
+ * something must not put a closed socket back into a room (nothing would take it out). Join and
+ * disconnect are thereby ordered per socket: a join either lands before the disconnect, which
+ * undoes it, or not at all.
+ */
+export function joinIfConnected(socket: ClientSocket, room: string): void {
+  if (!socket.connected) throw new AppError(409, 'disconnected', 'the connection has closed');
+  void socket.join(room);
+}
 
 /**
  * One table of shared handlers for every socket (not closures per socket): every client event

@@ -69,8 +69,12 @@ export class LivePresence {
       });
   }
 
-  /** The socket is online in the project. */
+  /**
+   * The socket is online in the project. A socket that has disconnected (its disconnect handler
+   * already ran) is not added: it would stay online forever, kept alive by the heartbeat ([P4]).
+   */
   async join(socket: ClientSocket, projectId: string): Promise<void> {
+    if (!socket.connected) return;
     const entry: PresenceEntry = {
       projectId,
       userId: socket.data.userId,
