@@ -26,13 +26,23 @@ export const memberNotifier: Notifier = (event) =>
       ]
     : [];
 
-/** `join:project` and `leave:project`: the project room, presence and resume ([E4], [P1]). */
+/** `join:project` and `leave:project`: the project room, presence and resume ([E4], [E6], [P1], [P4]). */
 export const projectSocket: SocketModule = (events, { ctx, limits, presence, eventLog }) => {
   events.on('join:project', limits.read, async (socket, raw) => {
     const { projectId, sinceSeq } = parse(joinProjectPayload, raw, 'join:project');
     await requireProject(projectId, socket.data.userId, NEEDS.read);
-    const seq = await currentSeq(ctx, projectId);
-    joinIfConnected(socket, rooms.project(projectId));
+    // In the room first, then the seq ([E6]): every event after `seq` reaches the socket live,
+    // and `missed` covers everything up to it, so nothing falls between.
+    const room = rooms.project(projectId);
+    const wasIn = socket.rooms.has(room);
+    joinIfConnected(socket, room);
+    let seq: number;
+    try {
+      seq = await currentSeq(ctx, projectId);
+    } catch (err) {
+      if (!wasIn) void socket.leave(room);
+      throw err;
+    }
     await presence.join(socket, projectId);
     const users = await presence.online(projectId, [socket.data.user]);
     socket.emit('room:users', { projectId, users });
