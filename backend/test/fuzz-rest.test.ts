@@ -56,6 +56,9 @@ import {
 
 const SEED = fuzzSeed();
 const PER_ROUTE = 400;
+const ID_CASES = 1500;
+const QUERY_CASES = 500;
+const STATUSES: readonly string[] = ['todo', 'in-progress', 'review', 'done'];
 /** Requests in flight at once (over keep-alive connections). */
 const BATCH = 25;
 
@@ -413,7 +416,11 @@ describe('property-based REST bodies', () => {
     const headers: Record<string, string> = { 'content-type': r.contentType };
     if (!r.anonymous) headers.authorization = `Bearer ${owner.token}`;
     try {
-      const res = await fetch(`${R.url}${r.path}`, { method: r.method, headers, body: r.body });
+      const res = await fetch(`${R.url}${r.path}`, {
+        method: r.method,
+        headers,
+        body: r.body === '' ? undefined : r.body,
+      });
       const text = await res.text();
       let body: unknown = text;
       try {
@@ -541,6 +548,214 @@ describe('property-based REST bodies', () => {
     await waitUntil(() => created.length === 1, 5000, 'the sentinel task:created');
     expect(observed).toEqual(['task:created']);
     // [W4] No refused change took a seq: the sentinel's is the next one.
+    expect(created[0].seq).toBe(seqBefore + 1);
+  }, 180_000);
+
+  it(`${ID_CASES} generated path ids and ${QUERY_CASES} generated queries: 404 for an id naming nothing, 400 for a path that cannot be decoded or a bad query, nothing changes`, async () => {
+    console.log(`[fuzz-rest] path ids and queries: FUZZ_SEED=${SEED}`);
+    const HEX24 = /^[a-f0-9]{24}$/i;
+    // Every route with an id in its path, asked with a body that would be valid there.
+    const routes: { method: string; path: (id: string) => string; body?: unknown }[] = [
+      { method: 'GET', path: (id) => `/api/projects/${id}` },
+      { method: 'PATCH', path: (id) => `/api/projects/${id}`, body: { description: 'x' } },
+      { method: 'DELETE', path: (id) => `/api/projects/${id}` },
+      { method: 'GET', path: (id) => `/api/projects/${id}/members` },
+      {
+        method: 'POST',
+        path: (id) => `/api/projects/${id}/members`,
+        body: { email: 'nobody@example.test', role: 'viewer' },
+      },
+      {
+        method: 'PATCH',
+        path: (id) => `/api/projects/${projectId}/members/${id}`,
+        body: { role: 'viewer' },
+      },
+      { method: 'DELETE', path: (id) => `/api/projects/${projectId}/members/${id}` },
+      { method: 'GET', path: (id) => `/api/projects/${id}/tasks` },
+      { method: 'POST', path: (id) => `/api/projects/${id}/tasks`, body: { title: 'ghost' } },
+      { method: 'GET', path: (id) => `/api/tasks/${id}` },
+      { method: 'PATCH', path: (id) => `/api/tasks/${id}`, body: { title: 'ghost' } },
+      { method: 'POST', path: (id) => `/api/tasks/${id}/move`, body: { status: 'done' } },
+      { method: 'DELETE', path: (id) => `/api/tasks/${id}` },
+      { method: 'GET', path: (id) => `/api/projects/${id}/channels` },
+      { method: 'POST', path: (id) => `/api/projects/${id}/channels`, body: { name: 'ghost' } },
+      { method: 'GET', path: (id) => `/api/channels/${id}/messages` },
+      { method: 'POST', path: (id) => `/api/channels/${id}/messages`, body: { content: 'x' } },
+      { method: 'PATCH', path: (id) => `/api/messages/${id}`, body: { content: 'x' } },
+      { method: 'DELETE', path: (id) => `/api/messages/${id}` },
+      { method: 'GET', path: (id) => `/api/projects/${id}/events` },
+    ];
+    const encodable = (s: string) => {
+      try {
+        return encodeURIComponent(s);
+      } catch {
+        return null; // a lone surrogate
+      }
+    };
+    // A segment that decodes to something that is not an id (URL dot segments aside: the
+    // client resolves those before sending), or a well-formed id that names nothing.
+    const decodable = fc.oneof(
+      fc
+        .string({ unit: 'binary', minLength: 1, maxLength: 40 })
+        .filter((s) => !HEX24.test(s) && !/^\.{1,2}$/.test(s) && encodable(s) !== null)
+        .map((s) => encodeURIComponent(s)),
+      fc.constantFrom('%24gt', '%7B%22%24gt%22%3A%22%22%7D', 'ObjectId(1)', '..%2F..%2Fetc'),
+      unknownId,
+      unknownId.map((id) => id.toUpperCase()),
+    );
+    // Not valid percent-encoding: Express cannot decode the parameter.
+    const undecodable = fc.oneof(
+      fc.constantFrom('%', '%zz', '%E0%A4%A', '%C0%AF', '%ff', '%u0041', '%%', '%ED%A0%80'),
+      fc
+        .tuple(fc.string({ unit: fc.constantFrom(...'abcdef0123'), maxLength: 10 }), fc.nat(255))
+        .map(([pre, b]) => `${pre}%${b.toString(16).padStart(2, '0')}%g`),
+    );
+    const idCases = fc.sample(
+      fc.record({
+        route: fc.constantFrom(...routes),
+        id: fc.oneof(
+          { arbitrary: decodable.map((id) => ({ id, status: 404, code: 'not_found' })), weight: 3 },
+          {
+            arbitrary: undecodable.map((id) => ({ id, status: 400, code: 'validation_failed' })),
+            weight: 1,
+          },
+        ),
+      }),
+      { seed: SEED + 100, numRuns: ID_CASES },
+    );
+    // Queries: the task list's and the message history's, each value or key certainly invalid.
+    const q = (pairs: [string, string][]) =>
+      pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+    const badStatus = fc.string({ maxLength: 12 }).filter((s) => !STATUSES.includes(s));
+    const extraKey = fc.oneof(
+      fc.constantFrom('status[$gt]', '__proto__', 'constructor', '$where', 'projectId', 'limit'),
+      fc.string({ minLength: 1, maxLength: 12 }),
+    );
+    const taskQuery = fc.oneof(
+      badStatus.map((v) => q([['status', v]])),
+      fc
+        .string({ maxLength: 30 })
+        .filter((s) => !HEX24.test(s))
+        .map((v) => q([['assignee', v]])),
+      fc.constant(
+        q([
+          ['status', 'todo'],
+          ['status', 'done'],
+        ]),
+      ),
+      fc
+        .tuple(
+          extraKey.filter((k) => k !== 'status' && k !== 'assignee'),
+          fc.string(),
+        )
+        .map(([k, v]) => q([[k, v]])),
+      fc.constantFrom('status=%zz', 'status=%E0%A4%A', 'assignee=%ff'),
+    );
+    const messageQuery = fc.oneof(
+      fc
+        .string({ maxLength: 120 })
+        .filter((s) => !/^\d{1,15}$/.test(s))
+        .map((v) => q([['before', v]])),
+      fc
+        .oneof(
+          fc.string({ unit: fc.constantFrom(...'abcdxyz'), minLength: 1, maxLength: 8 }),
+          fc.integer({ max: 0 }).map(String),
+          fc.integer({ min: 101 }).map(String),
+          fc.constantFrom('1.5', '2.25', '1e3', '-0.5', ''),
+        )
+        .map((v) => q([['limit', v]])),
+      fc.constant(
+        q([
+          ['limit', '5'],
+          ['limit', '6'],
+        ]),
+      ),
+      fc
+        .tuple(
+          extraKey.filter((k) => k !== 'before' && k !== 'limit'),
+          fc.string(),
+        )
+        .map(([k, v]) => q([[k, v]])),
+    );
+    const queryCases = fc.sample(
+      fc.oneof(
+        taskQuery.map((qs) => `/api/projects/${projectId}/tasks?${qs}`),
+        messageQuery.map((qs) => `/api/channels/${channelId}/messages?${qs}`),
+      ),
+      { seed: SEED + 200, numRuns: QUERY_CASES },
+    );
+    const reqs: Sent[] = [
+      ...idCases.map(({ route, id }) => ({
+        route: `${route.method} ${route.path(':id')}`,
+        damage: id.code === 'not_found' ? 'id' : 'undecodable',
+        method: route.method,
+        path: route.path(id.id),
+        body: route.body === undefined ? '' : JSON.stringify(route.body),
+        contentType: 'application/json',
+        anonymous: false,
+        status: id.status,
+        code: id.code,
+      })),
+      ...queryCases.map((path) => ({
+        route: path.split('?')[0]!,
+        damage: 'query',
+        method: 'GET',
+        path,
+        body: '',
+        contentType: 'application/json',
+        anonymous: false,
+        status: 400,
+        code: 'validation_failed',
+      })),
+    ];
+    const counts = {
+      id: reqs.filter((r) => r.damage === 'id').length,
+      undecodable: reqs.filter((r) => r.damage === 'undecodable').length,
+      query: reqs.filter((r) => r.damage === 'query').length,
+    };
+    console.log(`[fuzz-rest] ${JSON.stringify(counts)}`);
+    for (const [k, n] of Object.entries(counts)) expect(n, k).toBeGreaterThanOrEqual(100);
+
+    observed.length = 0;
+    const before = await dbSnapshot(db);
+    const seqBefore = (await client(R.url).get(`/api/projects/${projectId}`, owner.token)).body
+      .project.seq as number;
+    const failures: string[] = [];
+    for (let i = 0; i < reqs.length; i += BATCH) {
+      const batch = reqs.slice(i, i + BATCH);
+      const answers = await Promise.all(batch.map(send));
+      batch.forEach((r, j) => {
+        const a = answers[j]!;
+        if (typeof a === 'string' || a.status !== r.status || !structured(a.body, r.code)) {
+          failures.push(
+            `#${i + j} ${r.method} ${r.path.slice(0, 160)} → ${
+              typeof a === 'string' ? a : `${a.status} ${shown(a.body)}`
+            } (want ${r.status} ${r.code})`,
+          );
+        }
+      });
+    }
+    expect(failures.slice(0, 20)).toEqual([]);
+    for (const route of routes) {
+      const name = `${route.method} ${route.path(':id')}`;
+      expect(
+        reqs.some((r) => r.route === name && r.damage === 'undecodable'),
+        name,
+      ).toBe(true);
+    }
+
+    expect(await dbSnapshot(db)).toEqual(before);
+    expect(R.exitCode()).toBeNull();
+    expect((await fetch(`${R.url}/healthz`)).status).toBe(200);
+    const created = collect(observer, 'task:created');
+    const ok = await client(R.url).post(
+      `/api/projects/${projectId}/tasks`,
+      { title: 'after ids' },
+      owner.token,
+    );
+    expect(ok.status).toBe(201);
+    await waitUntil(() => created.length === 1, 5000, 'the sentinel task:created');
+    expect(observed).toEqual(['task:created']);
     expect(created[0].seq).toBe(seqBefore + 1);
   }, 180_000);
 });

@@ -120,6 +120,17 @@ export function toErrorResponse(
       unexpected: false,
     };
   }
+  // Express's router: a path parameter that is not valid percent-encoding (`/api/tasks/%zz`).
+  if (err instanceof URIError && e.status === 400) {
+    return {
+      status: 400,
+      body: {
+        code: 'validation_failed',
+        message: 'a path parameter is not valid percent-encoding',
+      },
+      unexpected: false,
+    };
+  }
   if (typeof e.type === 'string' && e.status && e.status >= 400 && e.status < 500) {
     return {
       status: e.status,
