@@ -109,11 +109,31 @@ describe('[C6] logout on one replica ends the session on every replica (two proc
     await expectAccepted(b.url, fresh.token, projectId);
   });
 
-  it('with the bearer token alone: that token is refused at once on both replicas', async () => {
+  it('with the bearer token alone: that token is refused at once on both replicas, and its session cannot be refreshed', async () => {
     const session = await login(apiA, user.user.email, user.password);
     const out = await client(b.url).call('POST', '/api/auth/logout', { token: session.token });
     expect(out.status).toBe(204);
     await expectRefused(a.url, session.token, projectId);
+    await expectRefused(b.url, session.token, projectId);
+    const refreshed = await apiA.call('POST', '/api/auth/refresh', {
+      headers: { cookie: session.cookie },
+    });
+    expect(refreshed.status).toBe(401);
+  });
+
+  it('a refresh token used twice (stolen) ends the access tokens of its session too', async () => {
+    const session = await login(apiA, user.user.email, user.password);
+    const first = await apiA.call('POST', '/api/auth/refresh', {
+      headers: { cookie: session.cookie },
+    });
+    expect(first.status).toBe(200);
+    const fresh = first.body.token as string;
+    await expectAccepted(b.url, fresh, projectId);
+    const reused = await apiA.call('POST', '/api/auth/refresh', {
+      headers: { cookie: session.cookie },
+    });
+    expect(reused.status).toBe(401);
+    await expectRefused(b.url, fresh, projectId);
     await expectRefused(b.url, session.token, projectId);
   });
 

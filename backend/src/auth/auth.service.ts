@@ -130,7 +130,8 @@ function loginPairKey(email: string, ip: string): string {
 
 /**
  * Rotates a refresh token: the old one is revoked and replaced. Presenting a token that was
- * already rotated means it leaked, so the whole family (that login's chain) is revoked.
+ * already rotated means it leaked, so the whole family (that login's chain) is revoked, its
+ * access tokens included.
  */
 export async function refresh(
   ctx: ServiceContext,
@@ -141,10 +142,8 @@ export async function refresh(
   const stored = await RefreshToken.findOne({ tokenHash: hash }).lean();
   if (!stored) throw errors.unauthorized('unknown refresh token; log in again');
   if (stored.revokedAt) {
-    await RefreshToken.updateMany(
-      { family: stored.family, revokedAt: null },
-      { $set: { revokedAt: new Date() } },
-    );
+    await revokeFamily(stored.family);
+    await ctx.revocations.revokeSession(stored.family, sessionTokensExpire(ctx));
     ctx.logger.warn(
       { userId: stored.userId.toString() },
       'rotated refresh token reused; session family revoked',
@@ -161,10 +160,8 @@ export async function refresh(
   } catch (err) {
     if (!isDuplicateKeyError(err)) throw err;
     // A concurrent refresh with the same token won: treat it as reuse.
-    await RefreshToken.updateMany(
-      { family: stored.family, revokedAt: null },
-      { $set: { revokedAt: new Date() } },
-    );
+    await revokeFamily(stored.family);
+    await ctx.revocations.revokeSession(stored.family, sessionTokensExpire(ctx));
     throw errors.unauthorized('refresh token was already used; log in again');
   }
   await RefreshToken.updateOne(
@@ -201,7 +198,11 @@ export async function logout(
     if (result.ok) {
       const { sub, exp, jti, sid } = result.claims;
       if (jti) await ctx.revocations.revokeToken(jti, exp * 1000);
-      if (sid) await ctx.revocations.revokeSession(sid, sessionTokensExpire(ctx));
+      if (sid) {
+        // The session's refresh tokens too, or a refresh would hand out tokens already refused.
+        await revokeFamily(sid);
+        await ctx.revocations.revokeSession(sid, sessionTokensExpire(ctx));
+      }
       users.add(sub);
     }
   }
@@ -211,15 +212,16 @@ export async function logout(
       { family: 1, userId: 1 },
     ).lean();
     if (stored) {
-      await RefreshToken.updateMany(
-        { family: stored.family, revokedAt: null },
-        { $set: { revokedAt: new Date() } },
-      );
+      await revokeFamily(stored.family);
       await ctx.revocations.revokeSession(stored.family, sessionTokensExpire(ctx));
       users.add(stored.userId.toString());
     }
   }
   for (const userId of users) ctx.sessions.endUser(userId);
+}
+
+async function revokeFamily(family: string): Promise<void> {
+  await RefreshToken.updateMany({ family, revokedAt: null }, { $set: { revokedAt: new Date() } });
 }
 
 /** When every access token issued in a session until now has expired (a second of slack). */
