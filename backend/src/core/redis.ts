@@ -93,7 +93,7 @@ export class RedisConnections {
     else
       this.#log.warn(
         { from: prev, reason },
-        'redis down: serving local clients only, reconnecting in the background',
+        'redis down: serving local clients only and refusing changes, reconnecting in the background',
       );
   }
 

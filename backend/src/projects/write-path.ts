@@ -408,8 +408,10 @@ export class ProjectWrites {
     let raw: (number | null)[];
     try {
       raw = await this.#seqr.current(ids);
-    } catch (err) {
-      throw this.#unavailable(err);
+    } catch {
+      // Redis is away: the checkpoint is never newer than the truth, so a snapshot read with it
+      // can only replay events it already has (idempotent), never skip one. Reads go on ([F1]).
+      return checkpoints(ids);
     }
     return Promise.all(
       raw.map(async (v, i) =>
@@ -511,10 +513,10 @@ export class ProjectWrites {
 
   #unavailable(err: unknown): AppError {
     if (err instanceof AppError) return err;
-    // One line per outage (every 30 s at most), not one per refused change.
+    // The Redis connections already log the outage once ("refusing changes"); this is detail.
     if (Date.now() - this.#lastUnavailableLog > 30_000) {
       this.#lastUnavailableLog = Date.now();
-      this.#log.warn({ err }, 'changes are refused: the project sequencer (Redis) is unreachable');
+      this.#log.debug({ err }, 'change refused: the project sequencer (Redis) is unreachable');
     }
     return errors.unavailable(
       'changes cannot be stored while the realtime store (Redis) is unreachable; retry in a few seconds',
@@ -677,6 +679,13 @@ async function rebuiltSeq(projectId: string): Promise<number> {
   if (!Types.ObjectId.isValid(projectId)) return 0;
   const p = await Project.findById(projectId, { seq: 1 }).lean();
   return p && p.seq > 0 ? p.seq + SEQ_REBUILD_MARGIN : 0;
+}
+
+async function checkpoints(projectIds: string[]): Promise<number[]> {
+  const valid = projectIds.filter((p) => Types.ObjectId.isValid(p));
+  const docs = await Project.find({ _id: { $in: valid } }, { seq: 1 }).lean();
+  const byId = new Map(docs.map((d) => [d._id.toString(), d.seq]));
+  return projectIds.map((p) => byId.get(p) ?? 0);
 }
 
 /** The durable lower bound of the counter: written on the first event and every 100th. */
