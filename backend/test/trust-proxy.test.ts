@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseTrustProxy } from '../src/config.js';
 import { createApp } from '../src/app.js';
 import { createMetrics } from '../src/ops/metrics.js';
+import { clientAddress, compileTrust } from '../src/core/client-address.js';
 import { signAccessToken } from '../src/auth/tokens.js';
 import { nginxArgs, nginxBinary, renderNginxConf } from '../../scripts/lib/nginx.js';
 import { freePort } from '../../scripts/lib/services.js';
@@ -103,8 +104,9 @@ describe('each TRUST_PROXY form through the real app decides req.ip', () => {
   async function appWith(trust: string): Promise<string> {
     const config = loadConfig(testEnv({ TRUST_PROXY: trust }));
     const probe = Router();
+    const trustCheck = compileTrust(config.TRUST_PROXY);
     probe.get('/whoami', (req, res) => {
-      res.json({ ip: req.ip, ips: req.ips });
+      res.json({ ip: req.ip, ips: req.ips, outsideExpress: clientAddress(req, trustCheck) });
     });
     const app = createApp(
       { ...t.server.ctx, config },
@@ -131,7 +133,10 @@ describe('each TRUST_PROXY form through the real app decides req.ip', () => {
     if (xff !== undefined) headers['x-forwarded-for'] = xff;
     const r = await getFrom(url, { headers, localAddress });
     expect(r.status, r.body).toBe(200);
-    return (JSON.parse(r.body) as { ip: string }).ip;
+    const seen = JSON.parse(r.body) as { ip: string; outsideExpress: string };
+    // core/client-address.ts (for the socket handshake) agrees with Express.
+    expect(seen.outsideExpress, `X-Forwarded-For ${xff} from ${localAddress}`).toBe(seen.ip);
+    return seen.ip;
   }
 
   it('a hop count of 1 takes the address the one proxy in front saw (the last entry)', async () => {
@@ -157,6 +162,36 @@ describe('each TRUST_PROXY form through the real app decides req.ip', () => {
     expect(await ipSeen(url, '198.51.100.1, 203.0.113.7, 10.1.2.3')).toBe('203.0.113.7');
     // From a peer that is not listed, X-Forwarded-For is ignored.
     expect(await ipSeen(url, '203.0.113.7', '127.0.0.6')).toBe('127.0.0.6');
+  });
+
+  it('clientAddress (for requests outside Express) agrees with req.ip for every form, header and peer', async () => {
+    const forms = [
+      'true',
+      'false',
+      '0',
+      '1',
+      '2',
+      '3',
+      'loopback',
+      'uniquelocal',
+      'linklocal, loopback',
+    ];
+    forms.push('127.0.0.5, 10.0.0.0/8', '127.0.0.0/255.255.255.0', '10.1.2.3', '::1, 127.0.0.6');
+    const headers = [
+      undefined,
+      '',
+      '203.0.113.7',
+      '198.51.100.1, 203.0.113.7',
+      '198.51.100.1,10.1.2.3 , 127.0.0.9',
+      '10.1.2.3, 192.168.0.4, 127.0.0.1',
+      'not-an-address, 10.1.2.3',
+      '2001:db8::1, 127.0.0.1',
+    ];
+    for (const form of forms) {
+      const url = await appWith(form);
+      for (const xff of headers)
+        for (const peer of ['127.0.0.5', '127.0.0.6']) await ipSeen(url, xff, peer);
+    }
   });
 
   it('the names Express knows: loopback believes a local proxy, uniquelocal does not', async () => {
