@@ -464,29 +464,28 @@ export class ProjectWrites {
           for (const job of q.jobs.splice(0)) job.fail(err);
           break;
         }
-        let held = true;
-        for (let n = 0; n < MAX_BATCH && q.jobs.length > 0; n++) {
+        for (let n = 1; ; n++) {
           const job = q.jobs.shift()!;
           const started = Date.now();
-          const last =
-            n === MAX_BATCH - 1 ||
-            q.jobs.length === 0 ||
-            started - lease.acquiredAt > this.#opts.lockTtlMs / 2;
           try {
             await job.run(lease);
           } catch (err) {
             job.fail(err);
           }
           q.avgMs = q.avgMs * 0.8 + (Date.now() - started) * 0.2;
-          // Keep the lease for the next change, or hand it back.
-          const release = last || q.jobs.length === 0;
-          const kept = await this.#seqr.commit(lease, null, null, release).catch(() => false);
-          if (release || !kept) {
-            held = false;
+          // The lease was lost (expired, or Redis went away): nothing of ours to hand back.
+          if (lease.seq === null) break;
+          // Keep the lease for the next queued change (each commit extends it), or hand it back
+          // so that other replicas get their turn.
+          const more =
+            q.jobs.length > 0 &&
+            n < MAX_BATCH &&
+            Date.now() - lease.acquiredAt < this.#opts.lockTtlMs / 2;
+          if (!more) {
+            await this.#seqr.commit(lease, null, null, true).catch(() => false);
             break;
           }
         }
-        if (held) await this.#seqr.commit(lease, null, null, true).catch(() => false);
       }
     } finally {
       q.running = false;
