@@ -355,6 +355,8 @@ beforeAll(async () => {
     RATE_LIMIT_SOCKET_MUTATIONS: '100000',
     RATE_LIMIT_SOCKET_CHAT: '100000',
     RATE_LIMIT_SOCKET_TYPING: '100000',
+    // Every test file connects from 127.0.0.1: the per-address handshake budget is not under test.
+    RATE_LIMIT_SOCKET_HANDSHAKES: '100000',
   });
   api = client(t.url);
   const people = await Promise.all(

@@ -110,7 +110,11 @@ async function expectSseOpen(token: string) {
 }
 
 beforeAll(async () => {
-  t = await startApi({ REDIS_URL: inject('redisUrl') });
+  t = await startApi({
+    REDIS_URL: inject('redisUrl'),
+    // Every test file connects from 127.0.0.1: the per-address handshake budget is not under test.
+    RATE_LIMIT_SOCKET_HANDSHAKES: '100000',
+  });
   api = client(t.url);
   owner = await registerUser(api, 'Owner');
   mate = await registerUser(api, 'Mate');

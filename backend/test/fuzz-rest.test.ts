@@ -111,6 +111,8 @@ describe('property-based REST bodies', () => {
       MONGODB_URI: uri,
       REDIS_URL: inject('redisUrl'),
       RATE_LIMIT_API_POINTS: '1000000',
+      // Every test file connects from 127.0.0.1: the per-address handshake budget is not under test.
+      RATE_LIMIT_SOCKET_HANDSHAKES: '100000',
     });
     db = await openDb(uri);
     const api = client(R.url);

@@ -26,7 +26,7 @@ import {
   taskUpdatePayload,
 } from '@collabflow/shared';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Socket } from 'socket.io-client';
+import { io as connectSocket, type Socket } from 'socket.io-client';
 import { client, freshMongoUri, registerUser } from './helpers/api.js';
 import {
   call,
@@ -41,8 +41,11 @@ import {
   casesFor,
   dbSnapshot,
   fuzzSeed,
+  hugeString,
   isStructuredAck,
+  operatorObject,
   openDb,
+  prototypeObject,
   shown,
   tally,
   unknownId,
@@ -51,8 +54,19 @@ import {
 
 const SEED = fuzzSeed();
 const CASES = 6000;
+const HANDSHAKES = 400;
 /** Acks awaited at once on the one fuzzing connection. */
 const BATCH = 50;
+
+/** A socket whose handshake sends `auth` as given (socketFor always sends `{ token }`). */
+function connectWith(url: string, auth: Record<string, unknown>): Socket {
+  return connectSocket(url, {
+    auth,
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+  });
+}
 
 const SCHEMAS: Record<string, z.ZodType> = {
   'join:project': joinProjectPayload,
@@ -95,6 +109,8 @@ describe('property-based socket input', () => {
       RATE_LIMIT_SOCKET_MUTATIONS: '1000000',
       RATE_LIMIT_SOCKET_CHAT: '1000000',
       RATE_LIMIT_SOCKET_TYPING: '1000000',
+      // Every test file connects from 127.0.0.1: the per-address handshake budget is not under test.
+      RATE_LIMIT_SOCKET_HANDSHAKES: '100000',
     });
     db = await openDb(uri);
     const api = client(R.url);
@@ -398,4 +414,93 @@ describe('property-based socket input', () => {
     // [W4] No refused change took a seq: the sentinel's is the next one.
     expect(created[0].seq).toBe(seqBefore + 1);
   }, 180_000);
+
+  it(`[C1] ${HANDSHAKES} generated handshake credentials are refused with unauthorized; the replica stays up`, async () => {
+    console.log(`[fuzz-socket] handshakes: FUZZ_SEED=${SEED}`);
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v) ?? 'null').toString('base64url');
+    const b64bytes = fc
+      .uint8Array({ maxLength: 64 })
+      .map((b) => Buffer.from(b).toString('base64url'));
+    // A JWT-shaped token: any header (alg none, other algorithms, key-location injections), any
+    // claims (a real user id among them), a random or missing signature.
+    const header = fc.oneof(
+      fc.record({
+        alg: fc.constantFrom('none', 'None', 'NONE', 'HS256', 'HS512', 'RS256', 'ES256', ''),
+        typ: fc.constantFrom('JWT', 'jwt', undefined),
+      }),
+      fc.record({
+        alg: fc.constant('HS256'),
+        kid: fc.constantFrom('../../dev/null', "' OR 1=1 --", '0'),
+        jku: fc.constant('http://127.0.0.1:1/jwks.json'),
+      }),
+      fc.jsonValue({ maxDepth: 2 }),
+    );
+    const claims = fc.oneof(
+      fc.record({
+        sub: fc.oneof(fc.constant(owner.user.id), unknownId, fc.string(), fc.integer()),
+        iss: fc.constantFrom('collabflow', 'evil', undefined),
+        aud: fc.constantFrom('collabflow-api', 'someone-else', undefined),
+        exp: fc.oneof(fc.integer({ min: 0, max: 4_000_000_000 }), fc.constant(undefined)),
+      }),
+      fc.jsonValue({ maxDepth: 2 }),
+    );
+    const jwtLike = fc
+      .tuple(header, claims, fc.oneof(b64bytes, fc.constant('')))
+      .map(([h, c, sig]) => `${b64(h)}.${b64(c)}.${sig}`);
+    const token = fc.oneof(
+      jwtLike,
+      jwtLike,
+      // The real token of a user with its signature or payload bit-flipped.
+      fc
+        .nat(owner.token.length - 1)
+        .map((i) => {
+          const ch = owner.token[i] === 'A' ? 'B' : 'A';
+          return owner.token.slice(0, i) + ch + owner.token.slice(i + 1);
+        })
+        .filter((t) => t !== owner.token),
+      fc.string({ maxLength: 200 }),
+      hugeString,
+      fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), operatorObject, prototypeObject),
+      fc.constant(undefined),
+    );
+    const auth = fc.oneof(
+      token.map((t) => (t === undefined ? {} : { token: t })),
+      operatorObject.map((op) => ({ token: op })),
+      prototypeObject,
+    );
+    const cases = fc.sample(auth, { seed: SEED + 300, numRuns: HANDSHAKES });
+
+    const failures: string[] = [];
+    for (let i = 0; i < cases.length; i += 20) {
+      const batch = cases.slice(i, i + 20);
+      const outcomes = await Promise.all(
+        batch.map(
+          (a) =>
+            new Promise<string>((resolve) => {
+              const s = connectWith(R.url, a as Record<string, unknown>);
+              s.once('connect', () => {
+                s.disconnect();
+                resolve('connected');
+              });
+              s.once('connect_error', (err: Error & { data?: { code?: unknown } }) => {
+                s.close();
+                resolve(`connect_error ${String(err.data?.code)}`);
+              });
+            }),
+        ),
+      );
+      outcomes.forEach((o, j) => {
+        if (o !== 'connect_error unauthorized')
+          failures.push(`#${i + j} ${shown(batch[j])} → ${o}`);
+      });
+    }
+    expect(failures.slice(0, 20)).toEqual([]);
+    expect(R.exitCode()).toBeNull();
+    expect((await fetch(`${R.url}/healthz`)).status).toBe(200);
+    // The real token still connects.
+    const fresh = socketFor(R.url, owner.token);
+    sockets.push(fresh);
+    await connected(fresh);
+    expect((await call(fresh, 'join:project', projectId)).ok).toBe(true);
+  }, 120_000);
 });

@@ -66,6 +66,8 @@ describe('malformed socket input', () => {
       RATE_LIMIT_SOCKET_MUTATIONS: '100000',
       RATE_LIMIT_SOCKET_CHAT: '100000',
       RATE_LIMIT_SOCKET_TYPING: '100000',
+      // Every test file connects from 127.0.0.1: the per-address handshake budget is not under test.
+      RATE_LIMIT_SOCKET_HANDSHAKES: '100000',
     });
     const api = client(R.url);
     owner = await registerUser(api, 'Owner');
@@ -191,6 +193,8 @@ describe('socket rate limit', () => {
       RATE_LIMIT_SOCKET_MUTATIONS: '3',
       RATE_LIMIT_SOCKET_CHAT: '2',
       RATE_LIMIT_SOCKET_TYPING: '2',
+      // Every test file connects from 127.0.0.1: the per-address handshake budget is not under test.
+      RATE_LIMIT_SOCKET_HANDSHAKES: '100000',
     });
   });
   afterAll(async () => {
