@@ -121,7 +121,7 @@ export function overloaded(retryAfterMs: number, why: string): AppError {
 
 // ---------- the sequencer: lease, counter and log ----------
 
-interface Lease {
+export interface Lease {
   projectId: string;
   token: string;
   /** The project's last seq (null: the counter is missing and must be rebuilt). */
@@ -131,7 +131,8 @@ interface Lease {
   acquiredAt: number;
 }
 
-interface Sequencer {
+/** Lease, counter and log of every project: one contract, in Redis or in the process. */
+export interface Sequencer {
   readonly log: EventLog;
   /** One attempt; null when another replica holds the lease. */
   tryAcquire(projectId: string): Promise<Lease | null>;
@@ -185,7 +186,7 @@ else
 end
 return 1`;
 
-class RedisSequencer implements Sequencer {
+export class RedisSequencer implements Sequencer {
   readonly log: EventLog;
   constructor(
     private readonly redis: Redis,
@@ -267,7 +268,7 @@ class RedisSequencer implements Sequencer {
 }
 
 /** One replica without Redis: the same contract in memory. */
-class LocalSequencer implements Sequencer {
+export class LocalSequencer implements Sequencer {
   readonly log: MemoryEventLog;
   readonly #seq = new Map<string, number>();
   readonly #held = new Map<string, string>();
