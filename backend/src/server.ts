@@ -116,6 +116,8 @@ export async function createCollabServer(config: Config, logger?: Logger): Promi
     else res.writeHead(503).end();
   });
   const realtime = createRealtime({ ctx, httpServer, metrics, instanceId, redis });
+  // Logout and the like end the user's sockets and SSE streams on every replica ([C6]).
+  ctx.sessions.endUser = (userId) => realtime.delivery.endUser(userId);
   // Subscribers are in place: publish what a process that died before publishing left behind.
   writes.start(bus);
   const expressApp = createApp(ctx, {

@@ -158,7 +158,7 @@ export class Delivery {
   }
 
   /**
-   * Ends a user's sessions on every replica ([C8], logout): their sockets are disconnected
+   * Ends a user's sessions on every replica ([C6], logout): their sockets are disconnected
    * (through the adapter) and their SSE streams end.
    */
   endUser(userId: string): void {
