@@ -42,6 +42,28 @@ async function loadTask(
   return task;
 }
 
+/**
+ * The task a change is about, and its project, with the caller's role checked. When the caller
+ * names the project (socket events do), the role comes from the access cache and the task itself
+ * is read once, on the project's write path (`fresh`); otherwise the task is read first to learn
+ * its project.
+ */
+async function locateTask(
+  taskId: string,
+  userId: string,
+  projectId: string | undefined,
+): Promise<{ _id: Types.ObjectId; projectId: Types.ObjectId }> {
+  if (projectId === undefined) return loadTask(taskId, userId, NEEDS.write);
+  const _id = toObjectId(taskId, 'task');
+  try {
+    await requireProject(projectId, userId, NEEDS.write);
+  } catch (err) {
+    if (err instanceof AppError && err.status === 404) throw errors.notFound('task');
+    throw err;
+  }
+  return { _id, projectId: new Types.ObjectId(projectId) };
+}
+
 async function checkAssignee(projectId: string, assignee: string | null | undefined) {
   if (!assignee) return;
   // The assignee was validated as an object id by the schema; the access cache answers.
@@ -130,10 +152,10 @@ export async function createTask(
   });
 }
 
-/** The task as it is now, read on the project's write path (404 when it is gone). */
-async function fresh(id: Types.ObjectId): Promise<TaskDoc> {
-  const task = await Task.findById(id).lean<TaskDoc>();
-  if (!task) throw errors.notFound('task');
+/** The task as it is now, read on the project's write path (404 when gone or elsewhere). */
+async function fresh(found: { _id: Types.ObjectId; projectId: Types.ObjectId }): Promise<TaskDoc> {
+  const task = await Task.findById(found._id).lean<TaskDoc>();
+  if (!task || !task.projectId.equals(found.projectId)) throw errors.notFound('task');
   return task;
 }
 
@@ -172,7 +194,7 @@ function nextVersion(
         { timestamps: false },
       );
       // Only a writer outside the write path (a script on the database) can get here.
-      if (res.matchedCount === 0) checkVersion(await fresh(current._id), current.version);
+      if (res.matchedCount === 0) checkVersion(await fresh(current), current.version);
     },
   };
 }
@@ -184,7 +206,7 @@ export async function updateTask(
   body: unknown,
   opts: { projectId?: string; clientId?: string } = {},
 ): Promise<Mutation<TaskDTO>> {
-  const found = await loadTask(taskId, userId, NEEDS.write, opts.projectId);
+  const found = await locateTask(taskId, userId, opts.projectId);
   const { version, ...fields } = parse(updateTaskBody, body, 'task update');
   const projectId = found.projectId.toString();
   await checkAssignee(projectId, fields.assignee);
@@ -199,7 +221,7 @@ export async function updateTask(
       done: st.done,
     }));
   return changeProject(ctx, projectId, async () => {
-    const current = await fresh(found._id);
+    const current = await fresh(found);
     checkVersion(current, version);
     const { after, apply, landed } = nextVersion(current, set);
     const task = toTaskDTO(after);
@@ -225,12 +247,12 @@ export async function moveTask(
   opts: { projectId?: string; clientId?: string } = {},
 ): Promise<Mutation<TaskDTO>> {
   const input = parse(moveTaskBody, body, 'move');
-  const found = await loadTask(taskId, userId, NEEDS.write, opts.projectId);
+  const found = await locateTask(taskId, userId, opts.projectId);
   const projectId = found.projectId.toString();
   return changeProject(ctx, projectId, async () => {
     // The task and its target column in one round trip (two queries at once).
     const [current, column] = await Promise.all([
-      fresh(found._id),
+      fresh(found),
       columnOf(found.projectId, input.status, found._id),
     ]);
     checkVersion(current, input.version);
@@ -315,10 +337,10 @@ export async function deleteTask(
   taskId: string,
   opts: { projectId?: string; clientId?: string } = {},
 ): Promise<Mutation<null>> {
-  const found = await loadTask(taskId, userId, NEEDS.write, opts.projectId);
+  const found = await locateTask(taskId, userId, opts.projectId);
   const projectId = found.projectId.toString();
   return changeProject(ctx, projectId, async () => {
-    await fresh(found._id);
+    await fresh(found);
     return {
       event: {
         type: 'task:deleted',
