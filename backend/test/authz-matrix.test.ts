@@ -32,7 +32,7 @@ type Person = Exclude<Role, 'anonymous'>;
 
 /** REST: the status. Socket: 'ok' or the error code of the ack (the handshake's for anonymous). */
 type Outcome =
-  200 | 201 | 204 | 401 | 403 | 404 | 'ok' | 'forbidden' | 'not_found' | 'unauthorized';
+  200 | 201 | 204 | 401 | 403 | 404 | 409 | 'ok' | 'forbidden' | 'not_found' | 'unauthorized';
 type Row = readonly [
   route: string,
   owner: Outcome,
@@ -69,6 +69,10 @@ const MATRIX: readonly Row[] = [
   ['POST /api/projects/:projectId/members (role owner)',     201,   403,   403,   403,   404,  401,  404],
   ['PATCH /api/projects/:projectId/members/:userId',         200,   200,   403,   403,   404,  401,  404],
   ['DELETE /api/projects/:projectId/members/:userId',        204,   204,   403,   403,   404,  401,  404],
+  // Anyone may leave a project (each cell leaves a fresh copy of it), but not its last owner
+  // (409 last_owner); nor may its last owner be demoted (issue 8 item 5).
+  ['DELETE /api/projects/:projectId/members/:userId (self)', 409,   204,   204,   204,   404,  401,  404],
+  ['PATCH /api/projects/:projectId/members/:userId (owner)', 409,   403,   403,   403,   404,  401,  404],
   ['GET /api/projects/:projectId/tasks',                     200,   200,   200,   200,   404,  401,  404],
   ['POST /api/projects/:projectId/tasks',                    201,   201,   201,   403,   404,  401,  404],
   ['GET /api/tasks/:taskId',                                 200,   200,   200,   200,   404,  401,  404],
@@ -264,6 +268,16 @@ const REST: Record<string, (role: Role) => Promise<Req> | Req> = {
       body: { role: 'viewer' },
     };
   },
+  'DELETE /api/projects/:projectId/members/:userId (self)': async (role) => {
+    const pid = await projectLikeTheShared();
+    const self = role === 'anonymous' ? users.member.user.id : users[role].user.id;
+    return { method: 'DELETE', path: `/api/projects/${pid}/members/${self}` };
+  },
+  'PATCH /api/projects/:projectId/members/:userId (owner)': () => ({
+    method: 'PATCH',
+    path: `/api/projects/${projectId}/members/${users.owner.user.id}`,
+    body: { role: 'admin' },
+  }),
   'DELETE /api/projects/:projectId/members/:userId': async () => {
     await candidateIn(true);
     return { method: 'DELETE', path: `/api/projects/${projectId}/members/${candidate.user.id}` };
@@ -509,4 +523,9 @@ describe.each(restRows.map((row) => ({ route: row[0], row })))('REST $route', ({
   });
 });
 
-const CODE: Record<number, string> = { 401: 'unauthorized', 403: 'forbidden', 404: 'not_found' };
+const CODE: Record<number, string> = {
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'last_owner',
+};
