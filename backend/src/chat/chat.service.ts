@@ -140,12 +140,15 @@ export async function postMessage(
   body: unknown,
   clientId?: string,
 ): Promise<Mutation<MessageDTO>> {
-  const channel = await loadChannel(channelId, userId, NEEDS.write);
+  // The channel (with the caller's role) and the sender's public profile, read at once and
+  // before taking the project's turn: nothing in them needs the lease.
+  const senderId = new Types.ObjectId(userId);
+  const [channel, sender] = await Promise.all([
+    loadChannel(channelId, userId, NEEDS.write),
+    senderProfile(senderId),
+  ]);
   const input = parse(postMessageBody, body, 'message');
   const projectId = channel.projectId.toString();
-  // The sender's public profile is read before taking the project's turn (nothing to lock).
-  const senderId = new Types.ObjectId(userId);
-  const sender = await senderProfile(senderId);
   return changeProject(ctx, projectId, async (seq) => {
     // The message stores the seq of its event, so history and live events agree on order.
     const now = new Date();
