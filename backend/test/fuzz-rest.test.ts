@@ -32,6 +32,7 @@ import {
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import { client, freshMongoUri, registerUser } from './helpers/api.js';
+import { sseOpen } from './helpers/probe.js';
 import {
   call,
   collect,
@@ -58,6 +59,7 @@ const SEED = fuzzSeed();
 const PER_ROUTE = 400;
 const ID_CASES = 1500;
 const QUERY_CASES = 500;
+const LAST_EVENT_IDS = 200;
 const STATUSES: readonly string[] = ['todo', 'in-progress', 'review', 'done'];
 /** Requests in flight at once (over keep-alive connections). */
 const BATCH = 25;
@@ -553,7 +555,7 @@ describe('property-based REST bodies', () => {
     expect(created[0].seq).toBe(seqBefore + 1);
   }, 180_000);
 
-  it(`${ID_CASES} generated path ids and ${QUERY_CASES} generated queries: 404 for an id naming nothing, 400 for a path that cannot be decoded or a bad query, nothing changes`, async () => {
+  it(`${ID_CASES} generated path ids, ${QUERY_CASES} queries and ${LAST_EVENT_IDS} SSE resume points: 404 for an id naming nothing, 400 for a path that cannot be decoded or a bad query, nothing changes`, async () => {
     console.log(`[fuzz-rest] path ids and queries: FUZZ_SEED=${SEED}`);
     const HEX24 = /^[a-f0-9]{24}$/i;
     // Every route with an id in its path, asked with a body that would be valid there.
@@ -745,6 +747,30 @@ describe('property-based REST bodies', () => {
         name,
       ).toBe(true);
     }
+
+    // The SSE stream's resume point, as a header or a query: anything but a seq is refused.
+    const lastEventIds = fc.sample(
+      fc.record({
+        value: fc.oneof(
+          fc.string({ maxLength: 30 }).filter((v) => !/^\d{1,15}$/.test(v)),
+          fc.constantFrom('-1', '1.5', '1e3', '0x10', ' 1', '9999999999999999', '１２'),
+        ),
+        asHeader: fc.boolean(),
+      }),
+      { seed: SEED + 400, numRuns: LAST_EVENT_IDS },
+    );
+    for (const { value, asHeader } of lastEventIds) {
+      // A header value cannot carry control characters or non-ASCII text, and HTTP drops its
+      // surrounding spaces: such values go as a query.
+      const header = asHeader && /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(value);
+      const sse = await sseOpen(R.url, projectId, owner.token, {
+        headers: header ? { 'last-event-id': value } : {},
+        query: header ? undefined : `lastEventId=${encodeURIComponent(value)}`,
+      });
+      if (sse.status !== 400 || !structured(sse.body, 'validation_failed'))
+        failures.push(`Last-Event-ID ${JSON.stringify(value)} → ${sse.status} ${shown(sse.body)}`);
+    }
+    expect(failures.slice(0, 20)).toEqual([]);
 
     expect(await dbSnapshot(db)).toEqual(before);
     expect(R.exitCode()).toBeNull();

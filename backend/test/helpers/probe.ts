@@ -80,11 +80,13 @@ export async function sseOpen(
   baseUrl: string,
   projectId: string,
   token: string | undefined,
+  opts: { headers?: Record<string, string>; query?: string } = {},
 ): Promise<SseOutcome> {
   const abort = new AbortController();
-  const headers: Record<string, string> = { accept: 'text/event-stream' };
+  const headers: Record<string, string> = { accept: 'text/event-stream', ...opts.headers };
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(`${baseUrl}/api/projects/${projectId}/events`, {
+  const query = opts.query ? `?${opts.query}` : '';
+  const res = await fetch(`${baseUrl}/api/projects/${projectId}/events${query}`, {
     headers,
     signal: abort.signal,
   });
