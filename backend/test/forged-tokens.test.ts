@@ -186,14 +186,16 @@ describe.each(TOKENS)('a token $name', ({ code, token, rule = '' }) => {
   it(`${rule}REST: 401 ${code} with a structured error on every request, nothing changes`, async () => {
     const before = await snapshot();
     const bad = token();
-    const seen: string[] = [];
+    const answers: string[] = [];
     for (const r of REQUESTS) {
       const res = await api.call(r.method, r.path(), { token: bad, body: r.body });
-      const where = `${r.method} ${r.path()}`;
-      seen.push(`${where} → ${res.status} ${JSON.stringify(res.body)}`);
-      expect(res.status, where).toBe(401);
-      expect(res.body, where).toEqual({ error: { code, message: expect.any(String) } });
+      const structured =
+        typeof res.body?.error?.message === 'string' && Object.keys(res.body).length === 1;
+      answers.push(
+        `${r.method} ${r.path()} → ${res.status} ${structured ? res.body.error.code : JSON.stringify(res.body)}`,
+      );
     }
+    expect(answers).toEqual(REQUESTS.map((r) => `${r.method} ${r.path()} → 401 ${code}`));
     expect(await snapshot()).toEqual(before);
   });
 
