@@ -5,12 +5,6 @@
  * and restored. When A's connections come back (and every ACCESS_RECHECK_INTERVAL) A re-checks
  * the memberships of the sockets and SSE streams it holds and drops those no longer allowed.
  */
-import {
-  createServer,
-  connect as tcpConnect,
-  type Server,
-  type Socket as TcpSocket,
-} from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import { client, freshMongoUri, registerUser } from './helpers/api.js';
@@ -23,51 +17,10 @@ import {
   waitUntil,
   type Replica,
 } from './helpers/cluster.js';
+import { redisProxy } from './helpers/redis-proxy.js';
 import { dataOf, openSse, type SseClient } from './helpers/sse.js';
 
 type User = Awaited<ReturnType<typeof registerUser>>;
-
-/** A TCP proxy to Redis that can cut every connection through it and refuse new ones. */
-async function redisProxy(redisUrl: string) {
-  const target = new URL(redisUrl);
-  const conns = new Set<TcpSocket>();
-  let open = true;
-  const server: Server = createServer((downstream) => {
-    if (!open) {
-      downstream.destroy();
-      return;
-    }
-    const upstream = tcpConnect(Number(target.port), target.hostname);
-    for (const s of [downstream, upstream]) {
-      conns.add(s);
-      s.on('error', () => undefined);
-      s.on('close', () => {
-        conns.delete(s);
-        downstream.destroy();
-        upstream.destroy();
-      });
-    }
-    downstream.pipe(upstream);
-    upstream.pipe(downstream);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    cut() {
-      open = false;
-      for (const s of conns) s.destroy();
-    },
-    restore() {
-      open = true;
-    },
-    close() {
-      open = false;
-      for (const s of conns) s.destroy();
-      server.close();
-    },
-  };
-}
 
 async function redisIs(r: Replica, state: 'up' | 'down') {
   await waitUntil(
