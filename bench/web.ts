@@ -325,6 +325,10 @@ async function main() {
       RATE_LIMIT_API_POINTS: lots,
       RATE_LIMIT_LOGIN_PER_IP: lots,
       RATE_LIMIT_LOGIN_PER_EMAIL: lots,
+      // Many sockets from one address (and per user): the connection limits are not measured.
+      RATE_LIMIT_SOCKET_HANDSHAKES: lots,
+      MAX_SOCKETS_PER_USER: lots,
+      MAX_SSE_PER_USER: lots,
     },
   });
   started.replica = replica;

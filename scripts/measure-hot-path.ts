@@ -122,6 +122,8 @@ async function main() {
         RATE_LIMIT_SOCKET_MUTATIONS: '1000000',
         RATE_LIMIT_API_POINTS: '1000000',
         RATE_LIMIT_LOGIN_PER_IP: '1000000',
+        RATE_LIMIT_SOCKET_HANDSHAKES: '1000000',
+        MAX_SOCKETS_PER_USER: '1000000',
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     },

@@ -18,6 +18,9 @@ import { LivePresence } from './live-presence.js';
 import { MemoryPresence, RedisPresence, type Presence } from './presence.js';
 import { retry } from './retry.js';
 import { attachRedis, createIo } from './transport.js';
+import { ConnectionSlots } from './connection-slots.js';
+import { clientAddress, compileTrust } from '../core/client-address.js';
+import type { Redis } from 'ioredis';
 import type { ClientSocket, IO } from './types.js';
 
 export type { IO, ClientSocket } from './types.js';
@@ -37,6 +40,8 @@ export interface Realtime {
   readonly eventLog: EventLog;
   /** Who receives which project event and who loses access, for sockets and SSE streams. */
   readonly delivery: Delivery;
+  /** Per-user connection slots, cluster-wide with Redis ([A4]). */
+  readonly slots: ConnectionSlots;
   /** Every domain event of a project, from this replica and (with Redis) from the others. */
   subscribe(projectId: string, handler: (event: AnyDomainEvent) => void): () => void;
   /** Current project seq and what the log still has after `sinceSeq` (null: reload the snapshot). */
@@ -57,17 +62,20 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
   const { ctx, httpServer, metrics, instanceId, redis } = opts;
   const { config, logger, bus } = ctx;
   const log = logger.child({ component: 'realtime' });
-  const io = createIo(httpServer, config);
+  const trust = compileTrust(config.TRUST_PROXY);
+  const io = createIo(httpServer, config, (req) => clientAddress(req, trust));
 
   let store: Presence;
+  let data: Redis | undefined;
   // The write path appends to the log in the same Redis call that takes the seq.
   const eventLog: EventLog = ctx.writes.log;
   if (redis) {
-    const { data } = attachRedis(io, redis, metrics);
+    data = attachRedis(io, redis, metrics).data;
     store = new RedisPresence(data, config.PRESENCE_TTL);
   } else {
     store = new MemoryPresence(config.PRESENCE_TTL);
   }
+  const slots = new ConnectionSlots(data, config.PRESENCE_TTL, config.PRESENCE_HEARTBEAT);
   const presence = new LivePresence(io, store, instanceId, config.PRESENCE_HEARTBEAT);
   const delivery = new Delivery(io, presence, redis !== undefined);
   delivery.addNotifier(memberNotifier);
@@ -122,10 +130,10 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
 
   // ---------- client events ----------
   const limits: SocketLimits = {
-    mutation: createLimiter('socket-mutation', config.RATE_LIMIT_SOCKET_MUTATIONS, 10_000),
-    chat: createLimiter('socket-chat', config.RATE_LIMIT_SOCKET_CHAT, 10_000),
-    typing: createLimiter('socket-typing', config.RATE_LIMIT_SOCKET_TYPING, 5_000),
-    read: createLimiter('socket-read', config.RATE_LIMIT_SOCKET_MUTATIONS * 2, 10_000),
+    mutation: createLimiter('socket-mutation', config.RATE_LIMIT_SOCKET_MUTATIONS, 10_000, data),
+    chat: createLimiter('socket-chat', config.RATE_LIMIT_SOCKET_CHAT, 10_000, data),
+    typing: createLimiter('socket-typing', config.RATE_LIMIT_SOCKET_TYPING, 5_000, data),
+    read: createLimiter('socket-read', config.RATE_LIMIT_SOCKET_MUTATIONS * 2, 10_000, data),
   };
   const events = new SocketEvents(metrics, log, config.NODE_ENV !== 'production');
   const deps: SocketModuleDeps = { io, ctx, limits, delivery, presence, eventLog };
@@ -143,7 +151,13 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
   });
 
   // ---------- connections ----------
-  io.use(handshake(config));
+  // Per client address and per replica: a flood of handshakes costs no Redis round trip.
+  const perAddress = createLimiter(
+    'socket-handshake',
+    config.RATE_LIMIT_SOCKET_HANDSHAKES,
+    config.RATE_LIMIT_SOCKET_HANDSHAKE_WINDOW,
+  );
+  io.use(handshake(config, perAddress, slots));
 
   function onDisconnect(this: ClientSocket) {
     forgetSocket(this);
@@ -152,6 +166,7 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
   function forgetSocket(socket: ClientSocket) {
     metrics.socketConnections.dec();
     expiry.remove(socket.data.tokenExp, socket);
+    slots.release('socket', socket.data.userId, socket.id);
     for (const hook of onDisconnectHooks) hook(socket);
     presence
       .leaveAll(socket.id)
@@ -176,6 +191,7 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
   let shuttingDown: Promise<void> | undefined;
   return {
     io,
+    slots,
     presence: store,
     eventLog,
     delivery,
@@ -192,7 +208,7 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
         clearInterval(recheckTimer);
         detachCache();
         io.local.emit('session:ending', { reason: 'server_shutdown' });
-        await presence.close(2000);
+        await Promise.all([presence.close(2000), slots.close()]);
         io.local.disconnectSockets(true);
         await new Promise<void>((resolve) => {
           void io.close(() => resolve());

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import type { AnyDomainEvent } from '@collabflow/shared';
 import { currentUserId } from '../auth/middleware.js';
@@ -5,6 +6,7 @@ import { verifyAccessToken } from '../auth/tokens.js';
 import type { Config } from '../config.js';
 import { AppError, errors } from '../core/errors.js';
 import { NEEDS, requireProject } from '../projects/access.js';
+import { tooManyConnections } from './connection-slots.js';
 import type { StreamEnd } from './delivery.js';
 import type { Realtime } from './socket-server.js';
 
@@ -82,6 +84,17 @@ export function sseRoutes(realtime: Realtime, config: Config): Router {
       forget();
       throw refusal(ended);
     }
+    // [A4] At most MAX_SSE_PER_USER streams per user across the cluster.
+    const streamId = randomUUID();
+    if (!(await realtime.slots.acquire('sse', userId, streamId, config.MAX_SSE_PER_USER))) {
+      forget();
+      throw tooManyConnections('sse', config.MAX_SSE_PER_USER);
+    }
+    if (ended) {
+      forget();
+      realtime.slots.release('sse', userId, streamId);
+      throw refusal(ended);
+    }
 
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -149,6 +162,7 @@ export function sseRoutes(realtime: Realtime, config: Config): Router {
       clearTimeout(gapTimer);
       unsubscribe();
       forget();
+      realtime.slots.release('sse', userId, streamId);
     };
     req.on('close', stop);
     finish = (reason) => {

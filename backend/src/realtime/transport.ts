@@ -13,10 +13,21 @@ import type { IO } from './types.js';
 interface EngineSocket {
   request: unknown;
   transport?: { socket?: Pick<EventEmitter, 'listeners' | 'removeListener'> };
+  /** The client's address by the TRUST_PROXY rules, kept for the handshake ([A4]). */
+  clientAddress?: string;
+}
+
+/** The client's address of a socket's connection (see createIo). */
+export function clientAddress(conn: unknown): string | undefined {
+  return (conn as EngineSocket | null)?.clientAddress;
 }
 
 /** The Socket.IO server on the HTTP server, without the handshake request kept per connection. */
-export function createIo(httpServer: HttpServer, config: Config): IO {
+export function createIo(
+  httpServer: HttpServer,
+  config: Config,
+  addressOf: (req: IncomingMessage) => string,
+): IO {
   const io: IO = new Server(httpServer, {
     path: '/socket.io',
     maxHttpBufferSize: config.SOCKET_MAX_PAYLOAD,
@@ -35,8 +46,10 @@ export function createIo(httpServer: HttpServer, config: Config): IO {
   io.engine.on('connection', (rawSocket: EngineSocket) => {
     // engine.io's WebSocketResponse still reaches the request from a 'close' listener on the TCP
     // socket: drop what it holds that nothing reads any more (headers, query).
-    const req = rawSocket.request as (Partial<IncomingMessage> & { _query?: unknown }) | null;
+    const req = rawSocket.request as (IncomingMessage & { _query?: unknown }) | null;
     if (req) {
+      // Read before the headers go: the handshake limits connections per client address.
+      rawSocket.clientAddress = addressOf(req);
       req.headers = {};
       req.rawHeaders = [];
       req._query = {};

@@ -120,6 +120,7 @@ export async function startE2EStack(opts: E2EStackOptions = {}): Promise<E2EStac
       RATE_LIMIT_SOCKET_MUTATIONS: '100000',
       RATE_LIMIT_SOCKET_CHAT: '100000',
       RATE_LIMIT_SOCKET_TYPING: '100000',
+      RATE_LIMIT_SOCKET_HANDSHAKES: '100000',
       SHUTDOWN_TIMEOUT: '5s',
       ...opts.replicaEnv,
       INSTANCE_ID: name,
