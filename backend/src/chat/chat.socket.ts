@@ -1,6 +1,6 @@
 import { channelIdPayload, chatMessagePayload, chatTypingPayload, rooms } from '@collabflow/shared';
 import { AppError, parse } from '../core/errors.js';
-import { NEEDS } from '../projects/access.js';
+import { NEEDS, requireProject } from '../projects/access.js';
 import { joinIfConnected, type SocketModule } from '../realtime/handlers.js';
 import type { ClientSocket } from '../realtime/types.js';
 import { TypingTracker } from '../realtime/typing.js';
@@ -52,9 +52,17 @@ export const chatSocket: SocketModule = (events, { ctx, limits, delivery }) => {
   });
   events.on('chat:typing', limits.typing, async (socket, raw) => {
     const p = parse(chatTypingPayload, raw, 'chat:typing');
-    if (!socket.rooms.has(rooms.channel(p.channelId))) {
+    // [P5] Typing is writing: a viewer is refused (forbidden), like chat:message; someone who
+    // cannot see the channel gets not_found. In the channel room, the project is known here and
+    // the role comes from the access cache; otherwise the channel is read to say which refusal.
+    const projectId = socket.rooms.has(rooms.channel(p.channelId))
+      ? delivery.projectOfChannel(p.channelId)
+      : undefined;
+    if (projectId === undefined) {
+      await chat.loadChannel(p.channelId, socket.data.userId, NEEDS.write);
       throw new AppError(403, 'forbidden', 'join the channel (chat:join) before typing in it');
     }
+    await requireProject(projectId, socket.data.userId, NEEDS.write);
     typingSockets.set(socket.id, socket);
     typing.set(socket.id, p.channelId, p.isTyping);
     emitTyping(socket, p.channelId, p.isTyping);

@@ -94,6 +94,11 @@ export class Delivery {
     this.#channelRooms.set(rooms.channel(channelId), projectId);
   }
 
+  /** The project of a channel that a socket of this replica joined. */
+  projectOfChannel(channelId: string): string | undefined {
+    return this.#channelRooms.get(rooms.channel(channelId));
+  }
+
   /** This replica's sockets in a room. */
   localSockets(room: string): ClientSocket[] {
     const ns = this.io.of('/');
