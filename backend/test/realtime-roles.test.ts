@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import { client, freshMongoUri, registerUser } from './helpers/api.js';
+import { dataOf, openSse, type SseClient } from './helpers/sse.js';
 import {
   call,
   collect,
@@ -22,6 +23,7 @@ describe('roles over sockets', () => {
   let A: Replica;
   let B: Replica;
   const sockets: Socket[] = [];
+  const streams: SseClient[] = [];
   let owner: User;
   let admin: User;
   let member: User;
@@ -40,9 +42,9 @@ describe('roles over sockets', () => {
     const env = { MONGODB_URI: freshMongoUri('rt_roles'), REDIS_URL: inject('redisUrl') };
     [A, B] = await Promise.all([startReplica('roles-a', env), startReplica('roles-b', env)]);
     const api = client(A.url);
-    [owner, admin, member, viewer] = await Promise.all(
+    [owner, admin, member, viewer] = (await Promise.all(
       ['Owner', 'Admin', 'Member', 'Viewer'].map((n) => registerUser(api, n)),
-    );
+    )) as [User, User, User, User];
     const p = await api.post('/api/projects', { name: 'Roles' }, owner.token);
     projectId = p.body.project.id;
     for (const [u, role] of [
@@ -62,6 +64,7 @@ describe('roles over sockets', () => {
   });
   afterAll(async () => {
     for (const s of sockets) s.disconnect();
+    for (const s of streams) s.close();
     await Promise.all([A?.stop(), B?.stop()]);
   });
 
@@ -85,5 +88,108 @@ describe('roles over sockets', () => {
       'the member’s typing',
     );
     expect(typing.map((t) => t.userId)).toEqual([member.user.id]);
+  });
+
+  it('[M1] member:added and member:updated carry e-mail addresses only to owners and admins, also as roles change', async () => {
+    const api = client(A.url);
+    type Added = {
+      seq: number;
+      member: { userId: string; role: string; user?: { email?: string; name: string } };
+    };
+    const who = { owner, admin, member, viewer } as const;
+    const socketsOf = {} as Record<keyof typeof who, Socket>;
+    const seen = {} as Record<keyof typeof who, Added[]>;
+    for (const [i, [name, u]] of Object.entries(who).entries()) {
+      const s = await open(i % 2 === 0 ? A : B, u.token);
+      const join = await call(s, 'join:project', projectId);
+      expect(join.ok).toBe(true);
+      socketsOf[name as keyof typeof who] = s;
+      seen[name as keyof typeof who] = collect<Added>(s, 'member:added');
+    }
+    const sinceSeq = (await call(socketsOf.owner, 'join:project', projectId)).data.seq as number;
+    const adminStream = await openSse(`${B.url}/api/projects/${projectId}/events`, admin.token);
+    const memberStream = await openSse(`${A.url}/api/projects/${projectId}/events`, member.token);
+    streams.push(adminStream, memberStream);
+    for (const s of [adminStream, memberStream])
+      await waitUntil(() => dataOf(s.frames, 'ready').length === 1, 5000, 'ready');
+
+    const add = async () => {
+      const u = await registerUser(api, 'Newbie');
+      const r = await api.post(
+        `/api/projects/${projectId}/members`,
+        { email: u.user.email, role: 'member' },
+        owner.token,
+      );
+      expect(r.status).toBe(201);
+      const arrived = (name: keyof typeof who) =>
+        seen[name].find((e) => e.member.userId === u.user.id);
+      await waitUntil(
+        () => (Object.keys(who) as Array<keyof typeof who>).every((n) => arrived(n)),
+        5000,
+        'member:added on every socket',
+      );
+      const email = (name: keyof typeof who) => arrived(name)!.member.user?.email ?? null;
+      return { u, email };
+    };
+
+    // Owner and admin see the address; member and viewer see the member without it.
+    const first = await add();
+    expect(first.email('owner')).toBe(first.u.user.email);
+    expect(first.email('admin')).toBe(first.u.user.email);
+    expect(first.email('member')).toBeNull();
+    expect(first.email('viewer')).toBeNull();
+    expect(seen.member.find((e) => e.member.userId === first.u.user.id)!.member.user?.name).toBe(
+      'Newbie',
+    );
+    // The same over SSE.
+    const streamed = (s: SseClient, id: string) =>
+      dataOf<{ data: Added }>(s.frames, 'member:added').find((e) => e.data.member.userId === id);
+    await waitUntil(
+      () => !!streamed(adminStream, first.u.user.id) && !!streamed(memberStream, first.u.user.id),
+      5000,
+      'member:added on both streams',
+    );
+    expect(streamed(adminStream, first.u.user.id)!.data.member.user?.email).toBe(
+      first.u.user.email,
+    );
+    expect(streamed(memberStream, first.u.user.id)!.data.member.user).not.toHaveProperty('email');
+    // And in what join:project replays.
+    for (const [name, visible] of [
+      ['admin', true],
+      ['member', false],
+    ] as const) {
+      const join = await call(socketsOf[name], 'join:project', { projectId, sinceSeq });
+      const replayed = (join.data.missed as Array<{ type: string; data: Added }>).find(
+        (e) => e.type === 'member:added' && e.data.member.userId === first.u.user.id,
+      );
+      expect(replayed!.data.member.user?.email ?? null).toBe(visible ? first.u.user.email : null);
+    }
+
+    // Roles change: the member becomes an admin, the admin a member; no one re-joins.
+    for (const [u, role] of [
+      [member, 'admin'],
+      [admin, 'member'],
+    ] as const) {
+      const r = await api.patch(
+        `/api/projects/${projectId}/members/${u.user.id}`,
+        { role },
+        owner.token,
+      );
+      expect(r.status).toBe(200);
+    }
+    const second = await add();
+    expect(second.email('owner')).toBe(second.u.user.email);
+    expect(second.email('member')).toBe(second.u.user.email);
+    expect(second.email('admin')).toBeNull();
+    expect(second.email('viewer')).toBeNull();
+    await waitUntil(
+      () => !!streamed(adminStream, second.u.user.id) && !!streamed(memberStream, second.u.user.id),
+      5000,
+      'the second member:added on both streams',
+    );
+    expect(streamed(memberStream, second.u.user.id)!.data.member.user?.email).toBe(
+      second.u.user.email,
+    );
+    expect(streamed(adminStream, second.u.user.id)!.data.member.user).not.toHaveProperty('email');
   });
 });

@@ -95,3 +95,21 @@ export async function currentRoles(
 
 export const memberKey = (projectId: string, userId: string): string =>
   `${projectId.toLowerCase()}:${userId.toLowerCase()}`;
+
+/** Members' e-mail addresses are for owners and admins ([M1]). */
+export function seesMemberEmails(role: ProjectRole): boolean {
+  return atLeast(role, NEEDS.manage);
+}
+
+/**
+ * The event as someone with `role` may see it: without members' e-mail addresses unless they
+ * are an owner or admin ([M1]).
+ */
+export function eventFor(event: AnyDomainEvent, role: ProjectRole): AnyDomainEvent {
+  if (seesMemberEmails(role)) return event;
+  if (event.type !== 'member:added' && event.type !== 'member:updated') return event;
+  const user = event.data.member.user;
+  if (!user || user.email === undefined) return event;
+  const { email: _email, ...rest } = user;
+  return { ...event, data: { ...event.data, member: { ...event.data.member, user: rest } } };
+}

@@ -1,12 +1,21 @@
 import { EventEmitter } from 'node:events';
 import { rooms, type AnyDomainEvent, type ServerToClientEvents } from '@collabflow/shared';
 import { accessCache } from '../projects/access-cache.js';
-import { accessLost, currentRoles, memberKey } from '../projects/access.js';
+import {
+  accessLost,
+  currentRoles,
+  eventFor,
+  memberKey,
+  seesMemberEmails,
+} from '../projects/access.js';
 import { ExpirySweep } from './expiry.js';
 import type { LivePresence } from './live-presence.js';
 import type { ClientSocket, IO } from './types.js';
 
 type NotificationPayload = Parameters<ServerToClientEvents['notification']>[0];
+
+/** The room of a project's owners and admins (who see members' e-mail addresses, [M1]). */
+export const staffRoom = (projectId: string): string => `staff:${projectId.toLowerCase()}`;
 
 /** Who a domain notifies of an event (decided beside the domain's service). */
 export type Notifier = (
@@ -60,15 +69,19 @@ export class Delivery {
 
   /** A project event, on the replica where it happened: to sockets everywhere, notifications. */
   publish(event: AnyDomainEvent): void {
-    const payload = {
-      ...event.data,
-      projectId: event.projectId,
-      seq: event.seq,
-      at: event.at,
-      actor: event.actor,
-    };
-    if (event.clientId !== undefined) Object.assign(payload, { clientId: event.clientId });
-    this.io.to(rooms.project(event.projectId)).emit(event.type, payload as never);
+    const room = rooms.project(event.projectId);
+    const others = eventFor(event, 'member');
+    if (others === event) {
+      this.io.to(room).emit(event.type, payloadOf(event) as never);
+    } else {
+      // [M1] Owners and admins get the members' e-mail addresses, everyone else not.
+      const staff = staffRoom(event.projectId);
+      this.io.to(staff).emit(event.type, payloadOf(event) as never);
+      this.io
+        .to(room)
+        .except(staff)
+        .emit(event.type, payloadOf(others) as never);
+    }
     for (const notify of this.#notifiers) {
       for (const { userId, notification } of notify(event))
         this.io.to(rooms.user(userId)).emit('notification', notification);
@@ -81,6 +94,16 @@ export class Delivery {
     this.#feed.emit(event.projectId, event);
     const lost = accessLost(event);
     if (lost) this.revoke(lost.projectId, lost.userId);
+    if (event.type === 'member:updated') {
+      // A new role may open or close the staff room ([M1]) for the member's joined sockets.
+      const { userId, role } = event.data.member;
+      const room = rooms.project(event.projectId);
+      const staff = staffRoom(event.projectId);
+      for (const s of this.localSockets(rooms.user(userId))) {
+        if (seesMemberEmails(role) && s.rooms.has(room)) void s.join(staff);
+        else void s.leave(staff);
+      }
+    }
   }
 
   /** Every project event this replica sees, for SSE streams. */
@@ -124,10 +147,12 @@ export class Delivery {
       .map(([room]) => room);
     if (userId === undefined) {
       for (const room of channels) this.#channelRooms.delete(room);
-      this.io.local.in([projectRoom, ...channels]).socketsLeave([projectRoom, ...channels]);
+      const all = [projectRoom, staffRoom(projectId), ...channels];
+      this.io.local.in(all).socketsLeave(all);
     } else {
       for (const s of this.localSockets(rooms.user(userId))) {
         void s.leave(projectRoom);
+        void s.leave(staffRoom(projectId));
         for (const room of channels) void s.leave(room);
       }
     }
@@ -206,4 +231,17 @@ export class Delivery {
   close(): void {
     this.#expiry.close();
   }
+}
+
+/** A project event as sockets receive it: its data with the envelope beside it. */
+function payloadOf(event: AnyDomainEvent): Record<string, unknown> {
+  const payload: Record<string, unknown> = {
+    ...event.data,
+    projectId: event.projectId,
+    seq: event.seq,
+    at: event.at,
+    actor: event.actor,
+  };
+  if (event.clientId !== undefined) payload.clientId = event.clientId;
+  return payload;
 }

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
-import type { AnyDomainEvent } from '@collabflow/shared';
+import type { AnyDomainEvent, ProjectRole } from '@collabflow/shared';
 import { currentUserId } from '../auth/middleware.js';
 import { verifyAccessToken } from '../auth/tokens.js';
 import type { Config } from '../config.js';
 import { AppError, errors } from '../core/errors.js';
-import { NEEDS, requireProject } from '../projects/access.js';
+import { NEEDS, eventFor, requireProject } from '../projects/access.js';
 import { tooManyConnections } from './connection-slots.js';
 import type { StreamEnd } from './delivery.js';
 import type { Realtime } from './socket-server.js';
@@ -74,8 +74,9 @@ export function sseRoutes(realtime: Realtime, config: Config): Router {
       },
       exp,
     );
+    let role: ProjectRole;
     try {
-      await requireProject(req.params.projectId, userId, NEEDS.read);
+      ({ role } = await requireProject(req.params.projectId, userId, NEEDS.read));
     } catch (err) {
       forget();
       throw err;
@@ -122,7 +123,10 @@ export function sseRoutes(realtime: Realtime, config: Config): Router {
       for (let e = ahead.get(lastSent + 1); e; e = ahead.get(lastSent + 1)) {
         ahead.delete(e.seq);
         lastSent = e.seq;
-        res.write(frame(e));
+        // The stream's role follows the member's changes, in seq order ([M1]).
+        if (e.type === 'member:updated' && e.data.member.userId === userId)
+          role = e.data.member.role;
+        res.write(frame(eventFor(e, role)));
       }
       if (ahead.size === 0) {
         clearTimeout(gapTimer);
