@@ -163,4 +163,71 @@ describe('[A2] a removal that a replica missed while cut off from Redis', () => 
     await redisIs(periodic, 'up');
     await cutOff(s);
   }, 60_000);
+
+  it('[A2] [M1] a demotion missed while cut off: after the re-check the demoted admin’s socket and stream get no e-mail addresses', async () => {
+    const api = client(B.url);
+    const owner = await registerUser(api, 'Owner');
+    const boss = await registerUser(api, 'Boss');
+    const projectId = await projectWith(owner, []);
+    const r = await api.post(
+      `/api/projects/${projectId}/members`,
+      { email: boss.user.email, role: 'admin' },
+      owner.token,
+    );
+    expect(r.status).toBe(201);
+    const bossSocket = await open(onReturn, boss.token);
+    expect((await call(bossSocket, 'join:project', projectId)).ok).toBe(true);
+    const bossStream = await stream(onReturn, projectId, boss.token);
+    type Added = { member: { userId: string; user?: { email?: string } } };
+    const added = collect<Added>(bossSocket, 'member:added');
+    const addOne = async () => {
+      const u = await registerUser(api, 'Newbie');
+      const a = await api.post(
+        `/api/projects/${projectId}/members`,
+        { email: u.user.email, role: 'viewer' },
+        owner.token,
+      );
+      expect(a.status).toBe(201);
+      return u.user.id;
+    };
+    // An admin sees the address.
+    const first = await addOne();
+    await waitUntil(() => added.some((e) => e.member.userId === first), 5000, 'member:added');
+    expect(added.find((e) => e.member.userId === first)!.member.user?.email).toEqual(
+      expect.any(String),
+    );
+
+    proxies[0]!.cut();
+    await redisIs(onReturn, 'down');
+    const demote = await api.patch(
+      `/api/projects/${projectId}/members/${boss.user.id}`,
+      { role: 'member' },
+      owner.token,
+    );
+    expect(demote.status).toBe(200);
+    proxies[0]!.restore();
+    await redisIs(onReturn, 'up');
+
+    // Members are added until one reaches the demoted admin; every one after the re-check
+    // comes without the address, on the socket and on the stream.
+    const streamed = (id: string) =>
+      dataOf<{ data: Added }>(bossStream.frames, 'member:added').find(
+        (e) => e.data.member.userId === id,
+      );
+    let last = '';
+    await waitUntil(
+      async () => {
+        last = await addOne();
+        await waitUntil(
+          () => added.some((e) => e.member.userId === last) && !!streamed(last),
+          5000,
+          'member:added on the socket and the stream',
+        );
+        return added.find((e) => e.member.userId === last)!.member.user?.email === undefined;
+      },
+      15_000,
+      'a member:added without the address on the demoted admin’s socket',
+    );
+    expect(streamed(last)!.data.member.user).not.toHaveProperty('email');
+  }, 60_000);
 });

@@ -1,5 +1,10 @@
 import { EventEmitter } from 'node:events';
-import { rooms, type AnyDomainEvent, type ServerToClientEvents } from '@collabflow/shared';
+import {
+  rooms,
+  type AnyDomainEvent,
+  type ProjectRole,
+  type ServerToClientEvents,
+} from '@collabflow/shared';
 import { accessCache } from '../projects/access-cache.js';
 import {
   accessLost,
@@ -31,6 +36,8 @@ export interface StreamHandle {
   readonly projectId: string;
   /** Sends a last frame saying why and ends the response. */
   end(reason: StreamEnd): void;
+  /** The user's role in the project changed (what the stream may show, [M1]). */
+  setRole(role: ProjectRole): void;
 }
 
 /**
@@ -94,15 +101,17 @@ export class Delivery {
     this.#feed.emit(event.projectId, event);
     const lost = accessLost(event);
     if (lost) this.revoke(lost.projectId, lost.userId);
-    if (event.type === 'member:updated') {
-      // A new role may open or close the staff room ([M1]) for the member's joined sockets.
-      const { userId, role } = event.data.member;
-      const room = rooms.project(event.projectId);
-      const staff = staffRoom(event.projectId);
-      for (const s of this.localSockets(rooms.user(userId))) {
-        if (seesMemberEmails(role) && s.rooms.has(room)) void s.join(staff);
-        else void s.leave(staff);
-      }
+    if (event.type === 'member:updated')
+      this.#roleChanged(event.projectId, event.data.member.userId, event.data.member.role);
+  }
+
+  /** A new role may open or close the staff room ([M1]) for the member's joined sockets. */
+  #roleChanged(projectId: string, userId: string, role: ProjectRole): void {
+    const room = rooms.project(projectId);
+    const staff = staffRoom(projectId);
+    for (const s of this.localSockets(rooms.user(userId))) {
+      if (seesMemberEmails(role) && s.rooms.has(room)) void s.join(staff);
+      else void s.leave(staff);
     }
   }
 
@@ -221,7 +230,14 @@ export class Delivery {
     const roles = await currentRoles([...pairs.values()]);
     let lost = 0;
     for (const [key, { projectId, userId }] of pairs) {
-      if (roles.has(key)) continue;
+      const role = roles.get(key);
+      if (role) {
+        // A role change may have been missed too: what the connections may see follows it.
+        this.#roleChanged(projectId, userId, role);
+        for (const s of this.#streams)
+          if (s.projectId === projectId && s.userId === userId) s.setRole(role);
+        continue;
+      }
       lost++;
       this.revoke(projectId, userId);
     }

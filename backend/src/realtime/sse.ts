@@ -59,6 +59,8 @@ export function sseRoutes(realtime: Realtime, config: Config): Router {
       if (!/^\d{1,15}$/.test(header)) throw errors.validation('Last-Event-ID must be an event seq');
       lastSent = Number(header);
     }
+    // What the stream may show; the least until the access check says (a re-check may set it).
+    let role: ProjectRole = 'viewer';
     // Registered before the access check, so a removal during the check is not missed.
     let ended: StreamEnd | undefined;
     // Until the stream starts, an end only marks it (`ended`); then it ends the response.
@@ -71,10 +73,12 @@ export function sseRoutes(realtime: Realtime, config: Config): Router {
           ended ??= reason;
           finish(reason);
         },
+        setRole(r) {
+          role = r;
+        },
       },
       exp,
     );
-    let role: ProjectRole;
     try {
       ({ role } = await requireProject(req.params.projectId, userId, NEEDS.read));
     } catch (err) {
