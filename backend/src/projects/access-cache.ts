@@ -7,7 +7,7 @@ import type { AnyDomainEvent, ProjectRole, PublicUserDTO } from '@collabflow/sha
  * - Member changes invalidate: `member:added|updated|removed` forget one entry and
  *   `project:deleted` the whole project (a tombstone, since the project's members are deleted
  *   after the event is published), on every replica: the local bus and the Redis adapter's
- *   `domain-event` call `invalidate` (realtime/socket-server.ts).
+ *   `domain-event` call `invalidate` (`Delivery.apply` in realtime/delivery.ts).
  * - With Redis, an invalidation from another replica can be lost while this replica's Redis
  *   connections are down. So entries are trusted only while every one of them is up, and only if
  *   they were stored in the current epoch: the epoch changes (and the cache empties) whenever a
