@@ -44,7 +44,12 @@ export function handshake(config: Config, perAddress: Limiter, slots: Connection
         const refused = tooManyConnections('socket', config.MAX_SOCKETS_PER_USER);
         return fail(refused.code, refused.message, refused.details);
       }
-      // Given back when the connection closes, whether or not the socket ever connected.
+      // Given back when the connection closes, whether or not the socket ever connected (at
+      // once if it closed during the awaits above: its 'close' has been emitted already).
+      if (socket.conn.readyState === 'closed') {
+        slots.release('socket', userId, socket.id);
+        return fail(SOCKET_ERROR_CODES.unauthorized, 'the connection closed');
+      }
       socket.conn.once('close', () => slots.release('socket', userId, socket.id));
       socket.data.userId = userId;
       socket.data.user = user;
