@@ -1,9 +1,10 @@
 /**
  * Forged and dead access tokens get nowhere (issue 8): a token signed with the wrong key, an
  * unsigned one (`alg: none`), one whose payload was edited, an expired one, the token of a user
- * whose account was deleted and the token of a user who logged out are each refused on every
- * door: REST (401 with a structured error, nothing changes), the Socket.IO handshake
- * (`connect_error` with `err.data.code`, rule [C1]) and the SSE stream (401).
+ * whose account was deleted (`DELETE /api/auth/me`, rule [C8]) and the token of a user who
+ * logged out are each refused on every door: REST (401 with a structured error, nothing
+ * changes), the Socket.IO handshake (`connect_error` with `err.data.code`, rule [C1]) and the
+ * SSE stream (401).
  * A valid token passes each door (the control), so every refusal below can fail.
  * One in-process server with the shared Redis and its own FerretDB database.
  */
@@ -56,7 +57,12 @@ const TOKENS: { name: string; code: Code; token: () => string; rule?: string }[]
     code: 'token_expired',
     token: () => signAccess(mate.user.id, { exp: now() - 5 }),
   },
-  { name: 'of a deleted user', code: 'unauthorized', token: () => doomed.token },
+  {
+    name: 'of a deleted user',
+    code: 'unauthorized',
+    token: () => doomed.token,
+    rule: '[C8] ',
+  },
   {
     name: 'of a user who logged out',
     code: 'unauthorized',
@@ -132,12 +138,19 @@ beforeAll(async () => {
   channelId = (await api.get(`/api/projects/${projectId}/channels`, owner.token)).body.channels[0]
     .id;
 
-  // The deleted user: its token worked (REST and SSE), then the account is gone from the database.
-  // (Its socket handshake is not tried first: the per-replica profile cache would keep the user.)
+  // The deleted user: its token worked on every door, then the account is deleted the product's
+  // way (DELETE /api/auth/me, rule [C8]) and is gone from the database.
   await expectRestOk(doomed.token);
   await expectSseOpen(doomed.token);
-  const deleted = await User.deleteOne({ _id: new Types.ObjectId(doomed.user.id) });
-  expect(deleted.deletedCount).toBe(1);
+  const alive = await handshake(t.url, doomed.token);
+  expect(alive.connected).toBe(true);
+  if (alive.connected) alive.socket.disconnect();
+  const gone = await api.call('DELETE', '/api/auth/me', {
+    token: doomed.token,
+    body: { password: doomed.password },
+  });
+  expect(gone.status).toBe(204);
+  expect(await User.exists({ _id: new Types.ObjectId(doomed.user.id) })).toBeNull();
 
   // The user who logs out: a login session whose access token worked on every door, then logout
   // with its refresh cookie and its bearer token.

@@ -25,18 +25,28 @@ export const taskPriority = z.enum(TASK_PRIORITIES);
 export const projectRole = z.enum(PROJECT_ROLES);
 
 // ---------- auth ----------
+/** A password being chosen (register, change). */
+const newPassword = z
+  .string()
+  .min(LIMITS.passwordMin, `must be at least ${LIMITS.passwordMin} characters`)
+  .max(LIMITS.passwordMax);
+/** A password being presented (login, confirmation). */
+const presentedPassword = z.string().min(1).max(LIMITS.passwordMax);
+
 export const registerBody = z.strictObject({
   email,
-  password: z
-    .string()
-    .min(LIMITS.passwordMin, `must be at least ${LIMITS.passwordMin} characters`)
-    .max(LIMITS.passwordMax),
+  password: newPassword,
   name,
 });
 export const loginBody = z.strictObject({
   email,
-  password: z.string().min(1).max(LIMITS.passwordMax),
+  password: presentedPassword,
 });
+export const changePasswordBody = z.strictObject({
+  currentPassword: presentedPassword,
+  newPassword,
+});
+export const deleteAccountBody = z.strictObject({ password: presentedPassword });
 
 // ---------- workspaces and projects ----------
 export const createWorkspaceBody = z.strictObject({ name });
@@ -185,6 +195,8 @@ export const chatTypingPayload = z.strictObject({ channelId: objectId, isTyping:
 
 export type RegisterBody = z.infer<typeof registerBody>;
 export type LoginBody = z.infer<typeof loginBody>;
+export type ChangePasswordBody = z.infer<typeof changePasswordBody>;
+export type DeleteAccountBody = z.infer<typeof deleteAccountBody>;
 export type CreateProjectBody = z.infer<typeof createProjectBody>;
 export type UpdateProjectBody = z.infer<typeof updateProjectBody>;
 export type AddMemberBody = z.infer<typeof addMemberBody>;

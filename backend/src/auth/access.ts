@@ -13,7 +13,8 @@ export function registerRevocations(config: Config, revocations: Revocations): v
 /**
  * Checks an access token at every door (REST, the socket handshake, SSE): signature, issuer,
  * audience, expiry, then the denylist (a logged-out session or token is refused at once, on
- * every replica).
+ * every replica) and the user's cutoff (a token issued before the user's password changed or the
+ * account was deleted is refused at once, on every replica).
  */
 export async function checkAccessToken(
   token: string,

@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import type { ServiceContext } from '../core/context.js';
+import * as account from './account.service.js';
 import * as auth from './auth.service.js';
 import { authenticate, bearerToken, currentUserId } from './middleware.js';
 
@@ -52,6 +53,23 @@ export function authRoutes(ctx: ServiceContext): Router {
   });
   r.get('/me', authenticate(ctx), async (_req, res) => {
     res.json({ user: await auth.me(currentUserId(res)) });
+  });
+  // Both end every session of the user on every replica ([C8]); the password change starts a
+  // fresh one for this device.
+  r.post('/password', authenticate(ctx), async (req, res) => {
+    const session = await account.changePassword(
+      ctx,
+      currentUserId(res),
+      req.body,
+      req.ip ?? 'unknown',
+    );
+    setRefreshCookie(ctx, res, session);
+    res.json({ user: session.user, token: session.token });
+  });
+  r.delete('/me', authenticate(ctx), async (req, res) => {
+    await account.deleteAccount(ctx, currentUserId(res), req.body, req.ip ?? 'unknown');
+    res.clearCookie(REFRESH_COOKIE, { path: COOKIE_PATH });
+    res.status(204).end();
   });
   return r;
 }

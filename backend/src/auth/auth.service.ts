@@ -32,7 +32,8 @@ async function issueRefreshToken(
   return { token, hash, expiresAt };
 }
 
-async function startSession(
+/** A new login session for `user`: a refresh-token family of its own and an access token. */
+export async function startSession(
   ctx: ServiceContext,
   user: Parameters<typeof toUserDTO>[0],
 ): Promise<Session> {
@@ -103,24 +104,41 @@ export function loginDelayMs(emailFailures: number, threshold: number): number {
  * A successful login clears the e-mail's count and its address's wait.
  */
 export async function login(ctx: ServiceContext, body: unknown, ip: string): Promise<Session> {
-  const { loginIp, loginEmail, loginDelay } = ctx.limiters;
-  await loginIp.consume(ip);
+  await ctx.limiters.loginIp.consume(ip);
   const input = parse(loginBody, body, 'login');
-  const pair = loginPairKey(input.email, ip);
-  await loginDelay.check(pair);
   const user = await User.findOne({ email: input.email }).lean();
+  await checkPassword(ctx, input.email, ip, input.password, user?.passwordHash);
+  return startSession(ctx, user!);
+}
+
+/**
+ * One password attempt for `email` from `ip` (its per-address point already taken), counted as
+ * `login` describes: waits imposed on the pair are enforced, a failure (`hash` undefined: no such
+ * account) counts for the e-mail and may make the pair wait, then throws 401
+ * `invalid_credentials`; a success refunds the address and clears the e-mail's count and the
+ * pair's wait. Login, the password change and the account deletion all go through it.
+ */
+export async function checkPassword(
+  ctx: ServiceContext,
+  email: string,
+  ip: string,
+  password: string,
+  hash: string | undefined,
+): Promise<void> {
+  const { loginIp, loginEmail, loginDelay } = ctx.limiters;
+  const pair = loginPairKey(email, ip);
+  await loginDelay.check(pair);
   const ok = await verifyPassword(
-    input.password,
-    user?.passwordHash ?? (await dummyHash(ctx.config.PASSWORD_HASH_COST)),
+    password,
+    hash ?? (await dummyHash(ctx.config.PASSWORD_HASH_COST)),
   );
-  if (!user || !ok) {
-    const failures = await loginEmail.add(input.email);
+  if (!hash || !ok) {
+    const failures = await loginEmail.add(email);
     const delay = loginDelayMs(failures, ctx.config.RATE_LIMIT_LOGIN_PER_EMAIL);
     if (delay > 0) await loginDelay.hold(pair, delay);
     throw errors.invalidCredentials();
   }
-  await Promise.all([loginIp.refund(ip), loginEmail.reset(input.email), loginDelay.reset(pair)]);
-  return startSession(ctx, user);
+  await Promise.all([loginIp.refund(ip), loginEmail.reset(email), loginDelay.reset(pair)]);
 }
 
 /** The key of one address's attempts for one e-mail. */
@@ -220,12 +238,12 @@ export async function logout(
   for (const userId of users) ctx.sessions.endUser(userId);
 }
 
-async function revokeFamily(family: string): Promise<void> {
+export async function revokeFamily(family: string): Promise<void> {
   await RefreshToken.updateMany({ family, revokedAt: null }, { $set: { revokedAt: new Date() } });
 }
 
 /** When every access token issued in a session until now has expired (a second of slack). */
-function sessionTokensExpire(ctx: ServiceContext): number {
+export function sessionTokensExpire(ctx: ServiceContext): number {
   return Date.now() + ctx.config.JWT_ACCESS_TTL + 1000;
 }
 

@@ -8,6 +8,8 @@ const ALGORITHM = 'HS256';
 export interface AccessClaims {
   sub: string;
   exp: number;
+  /** When it was issued (seconds); a user's cutoff (auth/revocations.ts `cutUser`) is checked against it. */
+  iat?: number;
   /** The token's own id, for the denylist (auth/revocations.ts); absent in tokens from before it. */
   jti?: string;
   /** The login session (refresh-token family) it was issued in; logging out revokes it. */
@@ -66,6 +68,11 @@ export function verifyAccessToken(token: string, secret: string): VerifyResult {
     if (!/^[a-f0-9]{24}$/.test(decoded.sub))
       return { ok: false, code: 'unauthorized', message: 'malformed token' };
     const claims: AccessClaims = { sub: decoded.sub, exp: decoded.exp };
+    if (decoded.iat !== undefined) {
+      if (typeof decoded.iat !== 'number' || !Number.isFinite(decoded.iat))
+        return { ok: false, code: 'unauthorized', message: 'malformed token' };
+      claims.iat = decoded.iat;
+    }
     for (const key of ['jti', 'sid'] as const) {
       const value: unknown = decoded[key];
       if (value === undefined) continue;

@@ -50,6 +50,22 @@ const ROUTES: RouteDoc[] = [
     ok: 204,
   },
   { method: 'get', path: '/api/auth/me', summary: 'The current user', ok: 200 },
+  {
+    method: 'post',
+    path: '/api/auth/password',
+    summary:
+      'Change the password (current one checked like a login): every session of the user ends on every replica, a fresh one is returned',
+    body: s.changePasswordBody,
+    ok: 200,
+  },
+  {
+    method: 'delete',
+    path: '/api/auth/me',
+    summary:
+      'Delete the account (password checked like a login; 409 last_owner while the only owner of a project): leaves every project, ends every session',
+    body: s.deleteAccountBody,
+    ok: 204,
+  },
   { method: 'get', path: '/api/workspaces', summary: 'My workspaces', ok: 200 },
   {
     method: 'post',
