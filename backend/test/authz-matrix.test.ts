@@ -87,6 +87,11 @@ const MATRIX: readonly Row[] = [
   ['PATCH /api/messages/:messageId',                         200,   403,   403,   403,   404,  401,  404],
   ['DELETE /api/messages/:messageId',                        204,   403,   403,   403,   404,  401,  404],
   ['GET /api/projects/:projectId/events',                    200,   200,   200,   200,   404,  401,  404],
+  // [C8] The account's own changes act on the caller's account only: each cell uses a fresh user
+  // holding the column's role in a fresh project (ending the shared users' sessions would end
+  // the rows after), so the answer is the same for every signed-in role.
+  ['POST /api/auth/password',                                200,   200,   200,   200,   200,  401,  200],
+  ['DELETE /api/auth/me',                                    204,   204,   204,   204,   204,  401,  204],
   // Last: logging out ends a session of that user (a fresh login, not the token the rows use).
   ['POST /api/auth/logout',                                  204,   204,   204,   204,   204,  204,  204],
   // Socket event                                          owner  admin  member viewer      nonMember    anonymous       removed
@@ -144,6 +149,25 @@ async function projectLikeTheShared(): Promise<string> {
   }
   await ok(api.del(`/api/projects/${pid}/members/${users.removed.user.id}`, asOwner()), 204);
   return pid;
+}
+
+/**
+ * A fresh user with `role` in a fresh project like the shared one ([C8] rows: the account routes
+ * end every session of the account they act on). For `nonMember` and `anonymous`, in none.
+ */
+async function cloneOf(role: Role): Promise<U> {
+  const clone = await registerUser(api, 'Clone');
+  if (role === 'nonMember' || role === 'anonymous') return clone;
+  const pid = await projectLikeTheShared();
+  const add = (r: string) =>
+    ok(
+      api.post(`/api/projects/${pid}/members`, { email: clone.user.email, role: r }, asOwner()),
+      201,
+    );
+  await add(role === 'removed' ? 'member' : role);
+  if (role === 'removed')
+    await ok(api.del(`/api/projects/${pid}/members/${clone.user.id}`, asOwner()), 204);
+  return clone;
 }
 
 async function freshTask(): Promise<string> {
@@ -219,6 +243,24 @@ const REST: Record<string, (role: Role) => Promise<Req> | Req> = {
     };
   },
   'GET /api/auth/me': () => ({ method: 'GET', path: '/api/auth/me' }),
+  'POST /api/auth/password': async (role) => {
+    const clone = await cloneOf(role);
+    return {
+      method: 'POST',
+      path: '/api/auth/password',
+      body: { currentPassword: clone.password, newPassword: 'a new long password' },
+      token: role === 'anonymous' ? null : clone.token,
+    };
+  },
+  'DELETE /api/auth/me': async (role) => {
+    const clone = await cloneOf(role);
+    return {
+      method: 'DELETE',
+      path: '/api/auth/me',
+      body: { password: clone.password },
+      token: role === 'anonymous' ? null : clone.token,
+    };
+  },
   'GET /api/workspaces': () => ({ method: 'GET', path: '/api/workspaces' }),
   'POST /api/workspaces': () => ({ method: 'POST', path: '/api/workspaces', body: { name: 'W' } }),
   'GET /api/projects': () => ({ method: 'GET', path: '/api/projects' }),
