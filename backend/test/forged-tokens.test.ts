@@ -1,8 +1,8 @@
 /**
  * Forged and dead access tokens get nowhere (issue 8): a token signed with the wrong key, an
  * unsigned one (`alg: none`), one whose payload was edited, an expired one, the token of a user
- * whose account was deleted (`DELETE /api/auth/me`, rule [C8]) and the token of a user who
- * logged out are each refused on every door: REST (401 with a structured error, nothing
+ * whose account was deleted (`DELETE /api/auth/me`, rule [C8]), a token from before a password
+ * change ([C8]) and the token of a user who logged out ([C6]) are each refused on every door: REST (401 with a structured error, nothing
  * changes), the Socket.IO handshake (`connect_error` with `err.data.code`, rule [C1]) and the
  * SSE stream (401).
  * A valid token passes each door (the control), so every refusal below can fail.
@@ -26,6 +26,9 @@ let owner: User;
 let mate: User;
 let doomed: User;
 let leaver: { token: string; id: string };
+let changer: User;
+/** The session the password change answered with (it works: only older sessions end). */
+let changed: string;
 let projectId: string;
 let channelId: string;
 
@@ -61,6 +64,12 @@ const TOKENS: { name: string; code: Code; token: () => string; rule?: string }[]
     name: 'of a deleted user',
     code: 'unauthorized',
     token: () => doomed.token,
+    rule: '[C8] ',
+  },
+  {
+    name: 'from before a password change',
+    code: 'unauthorized',
+    token: () => changer.token,
     rule: '[C8] ',
   },
   {
@@ -126,8 +135,9 @@ beforeAll(async () => {
   mate = await registerUser(api, 'Mate');
   doomed = await registerUser(api, 'Doomed');
   const leaving = await registerUser(api, 'Leaver');
+  changer = await registerUser(api, 'Changer');
   projectId = (await api.post('/api/projects', { name: 'Tokens' }, owner.token)).body.project.id;
-  for (const u of [mate, doomed, leaving]) {
+  for (const u of [mate, doomed, leaving, changer]) {
     const added = await api.post(
       `/api/projects/${projectId}/members`,
       { email: u.user.email, role: 'member' },
@@ -151,6 +161,21 @@ beforeAll(async () => {
   });
   expect(gone.status).toBe(204);
   expect(await User.exists({ _id: new Types.ObjectId(doomed.user.id) })).toBeNull();
+
+  // The user who changes their password: the session from before worked on every door; the
+  // change ends it and answers a fresh one.
+  await expectRestOk(changer.token);
+  await expectSseOpen(changer.token);
+  const before = await handshake(t.url, changer.token);
+  expect(before.connected).toBe(true);
+  if (before.connected) before.socket.disconnect();
+  const change = await api.call('POST', '/api/auth/password', {
+    token: changer.token,
+    body: { currentPassword: changer.password, newPassword: 'a brand new password' },
+  });
+  expect(change.status).toBe(200);
+  changed = change.body.token as string;
+  expect(changed).not.toBe(changer.token);
 
   // The user who logs out: a login session whose access token worked on every door, then logout
   // with its refresh cookie and its bearer token.
@@ -182,6 +207,13 @@ afterAll(async () => {
 });
 
 describe('control: a valid token passes every door', () => {
+  it('[C8] the session a password change answers with passes REST, the handshake and SSE', async () => {
+    await expectRestOk(changed);
+    const h = await handshake(t.url, changed);
+    expect(h.connected).toBe(true);
+    if (h.connected) h.socket.disconnect();
+    await expectSseOpen(changed);
+  });
   it('REST answers each request', async () => {
     await expectRestOk(mate.token);
   });
