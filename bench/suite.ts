@@ -200,6 +200,24 @@ function serverCpuSeconds(sys: System): number {
   return total;
 }
 
+/** CPU seconds so far by kind of server process (replicas together, then each service). */
+function serverCpuByProcess(sys: System): Record<string, number> {
+  const out: Record<string, number> = { replicas: 0 };
+  for (const r of sys.replicas) out.replicas! += treeCpuSeconds(r.pid) ?? 0;
+  for (const p of sys.services) out[p.name] = (out[p.name] ?? 0) + (treeCpuSeconds(p.pid) ?? 0);
+  return out;
+}
+
+/** Where the server CPU of a phase went: ms per unit, by process kind. */
+function cpuSplit(before: Record<string, number>, after: Record<string, number>, units: number) {
+  return Object.fromEntries(
+    Object.keys(after).map((k) => [
+      k,
+      r2(((after[k]! - (before[k] ?? 0)) * 1000) / Math.max(1, units)),
+    ]),
+  );
+}
+
 /** startReplica, tried up to three times: a free port can be taken by another process meanwhile. */
 async function startWithRetry(opts: Parameters<typeof startReplica>[0]): Promise<Replica> {
   for (let attempt = 1; ; attempt++) {
@@ -380,6 +398,7 @@ async function connect(sys: System) {
   const half = Math.ceil(all.length / 2);
   const parts = [all.slice(0, half), all.slice(half)];
   const cpu0 = serverCpuSeconds(sys);
+  const split0 = serverCpuByProcess(sys);
   const start = performance.now();
   const res = await withProgress(`${sys.name} connect`, sys.receivers, all.length, () =>
     Promise.all(
@@ -397,6 +416,7 @@ async function connect(sys: System) {
   );
   const wall = (performance.now() - start) / 1000;
   const cpu = serverCpuSeconds(sys) - cpu0;
+  const split1 = serverCpuByProcess(sys);
   sys.opened = res.reduce((a, r) => a + r.opened, 0);
   const failures: Record<string, number> = {};
   for (const r of res)
@@ -418,6 +438,7 @@ async function connect(sys: System) {
     seconds: r2(wall),
     handshakesPerSecond: r2(sys.opened / wall),
     serverCpuMsPerHandshake: r2((cpu * 1000) / Math.max(1, sys.opened)),
+    serverCpuMsPerHandshakeBy: cpuSplit(split0, split1, sys.opened),
     clientCpuMs: r2(res.reduce((a, r) => a + r.cpuMs, 0)),
   };
 }

@@ -38,6 +38,15 @@ describe.each(presences)('%s', (_name, make) => {
   const P = 'p1';
   const entry = (userId: string, connId: string, projectId = P) => ({ projectId, userId, connId });
 
+  it('shares public profiles between replicas: unknown ids answer null, remembered ones come back', async () => {
+    const p = make(10_000, { t: 0 });
+    const ada = { id: 'u-ada', name: 'Ada', avatarColor: '#123456' };
+    expect(await p.profiles(['u-ada', 'u-bob'])).toEqual([null, null]);
+    await p.rememberProfiles([ada]);
+    expect(await p.profiles(['u-bob', 'u-ada'])).toEqual([null, ada]);
+    expect(await p.profiles([])).toEqual([]);
+  });
+
   it('counts a user with several connections once: first join and last leave only', async () => {
     const clock = { t: 1_000_000 };
     const p = make(10_000, clock);

@@ -149,6 +149,59 @@ export class AccessCache {
     return role;
   }
 
+  /** Roster reads in flight, by project, with the generation they started in. */
+  readonly #rosters = new Map<string, { gen: number; roster: Promise<Map<string, ProjectRole>> }>();
+
+  /**
+   * The role from the cache, or from the project's whole roster: on a miss every member's role
+   * is read at once and stored, so a thousand people joining one project cost one read per
+   * replica, not one each (a member lookup scans the collection on FerretDB). Concurrent misses
+   * of a project share the read; a read that started before an invalidation is not used.
+   */
+  async roleFromRoster(
+    projectId: string,
+    userId: string,
+    loadRoster: () => Promise<{ userId: string; role: ProjectRole }[]>,
+  ): Promise<ProjectRole | null> {
+    const pid = projectId.toLowerCase();
+    const uid = userId.toLowerCase();
+    const now = Date.now();
+    if (this.#tombstones.size > 0 && this.#isTombstoned(pid, now)) return null;
+    const key = `${pid}:${uid}`;
+    const trusted = this.#trusted();
+    if (trusted) {
+      const e = this.#roles.get(key, now);
+      if (e) {
+        this.hits++;
+        return e.value;
+      }
+    }
+    this.misses++;
+    let load = this.#rosters.get(pid);
+    if (!load || load.gen !== this.#generation) {
+      const gen = this.#generation;
+      const roster = loadRoster().then(
+        (list) => new Map(list.map((m) => [m.userId.toLowerCase(), m.role])),
+      );
+      load = { gen, roster };
+      this.#rosters.set(pid, load);
+      const mine = load;
+      void roster
+        .finally(() => {
+          if (this.#rosters.get(pid) === mine) this.#rosters.delete(pid);
+        })
+        .catch(() => undefined);
+    }
+    const roster = await load.roster;
+    const role = roster.get(uid) ?? null;
+    if (trusted && load.gen === this.#generation && this.#trusted()) {
+      const at = Date.now();
+      for (const [u, r] of roster) this.#roles.set(`${pid}:${u}`, r, at);
+      this.#roles.set(key, role, at);
+    }
+    return role;
+  }
+
   /** A user's public profile from the cache, or from `load` (a missing user is not cached). */
   async user(
     userId: string,

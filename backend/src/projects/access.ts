@@ -29,10 +29,12 @@ export function toObjectId(id: string, what: string): Types.ObjectId {
 export async function roleOf(projectId: string, userId: string): Promise<ProjectRole | null> {
   const pid = toObjectId(projectId, 'project');
   const uid = toObjectId(userId, 'user');
-  return accessCache.role(projectId, userId, async () => {
-    const m = await Member.findOne({ projectId: pid, userId: uid }, { role: 1 }).lean();
-    return m?.role ?? null;
-  });
+  return accessCache.roleFromRoster(projectId, uid.toString(), async () =>
+    (await Member.find({ projectId: pid }, { userId: 1, role: 1 }).lean()).map((m) => ({
+      userId: m.userId.toString(),
+      role: m.role,
+    })),
+  );
 }
 
 /**

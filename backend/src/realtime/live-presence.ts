@@ -5,6 +5,9 @@ import { accessCache } from '../projects/access-cache.js';
 import type { Presence, PresenceChange, PresenceEntry } from './presence.js';
 import type { ClientSocket, IO } from './types.js';
 
+/** Up to this many missing profiles are read one by id; more in one scan. */
+const BY_ID_MAX = 32;
+
 /** A user's public profile: from the access cache, else one read. */
 export function publicUser(userId: string): Promise<PublicUserDTO | null> {
   return accessCache.user(userId, async () => {
@@ -83,6 +86,8 @@ export class LivePresence {
     let entries = this.#local.get(socket.id);
     if (!entries) this.#local.set(socket.id, (entries = new Map()));
     entries.set(projectId, entry);
+    // Share this user's profile with the other replicas' "who is online" lists.
+    void this.store.rememberProfiles([socket.data.user]).catch(() => undefined);
     const first = await this.store.join(entry).catch(() => false);
     if (first) {
       this.io.to(rooms.project(projectId)).emit('user:joined', {
@@ -128,14 +133,32 @@ export class LivePresence {
     if (ids.length === 0) return [];
     const { found, missing } = accessCache.usersCached(ids);
     if (missing.length === 0) return found;
-    const users = (
-      await User.find(
-        { _id: { $in: missing.map((id) => new Types.ObjectId(id)) } },
-        { name: 1, avatarColor: 1 },
-      ).lean()
-    ).map(toPublicUser);
+    // Profiles another replica already looked up are shared through the presence store.
+    const shared: (PublicUserDTO | null)[] = await this.store
+      .profiles(missing)
+      .catch(() => missing.map(() => null));
+    const fromStore = shared.filter((u): u is PublicUserDTO => u !== null);
+    accessCache.rememberUsers(fromStore);
+    const unknown = missing.filter((_, i) => shared[i] === null);
+    if (unknown.length === 0) return [...found, ...fromStore];
+    // A few new faces are read by id, which FerretDB answers from its primary key; `$in` is
+    // not pushed down and would scan every user. Many (a cold cache) are read in one scan.
+    const users =
+      unknown.length <= BY_ID_MAX
+        ? (
+            await Promise.all(
+              unknown.map((id) => User.findById(id, { name: 1, avatarColor: 1 }).lean()),
+            )
+          ).flatMap((u) => (u ? [toPublicUser(u)] : []))
+        : (
+            await User.find(
+              { _id: { $in: unknown.map((id) => new Types.ObjectId(id)) } },
+              { name: 1, avatarColor: 1 },
+            ).lean()
+          ).map(toPublicUser);
     accessCache.rememberUsers(users);
-    return [...found, ...users];
+    void this.store.rememberProfiles(users).catch(() => undefined);
+    return [...found, ...fromStore, ...users];
   }
 
   /** Stops the heartbeat and removes every entry of this replica (bounded by `timeoutMs`). */

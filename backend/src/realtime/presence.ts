@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { PublicUserDTO } from '@collabflow/shared';
 
 /** One live connection of a user to a project. `connId` is unique across the cluster. */
 export interface PresenceEntry {
@@ -26,7 +27,16 @@ export interface Presence {
   heartbeat(entries: PresenceEntry[]): Promise<PresenceChange[]>;
   /** Removes expired entries; returns the users whose last connection that was. */
   reap(): Promise<PresenceChange[]>;
+  /**
+   * The public profiles (name, colour) of users who joined on any replica, so that listing who is
+   * online reads no database for people another replica already looked up; null where unknown.
+   */
+  profiles(userIds: string[]): Promise<(PublicUserDTO | null)[]>;
+  rememberProfiles(users: PublicUserDTO[]): Promise<void>;
 }
+
+/** How long a shared profile is kept (profiles do not change; deleted users stop joining). */
+const PROFILE_TTL_S = 3600;
 
 /** A heartbeat re-asserts each entry with `join`; those that come back first are new arrivals. */
 async function rejoinAll(p: Presence, entries: PresenceEntry[]): Promise<PresenceChange[]> {
@@ -42,6 +52,19 @@ const userOf = (member: string) => member.slice(0, member.indexOf('|'));
 /** Single-process presence, for running without Redis. Same contract as RedisPresence. */
 export class MemoryPresence implements Presence {
   readonly #projects = new Map<string, Map<string, number>>();
+  readonly #profiles = new Map<string, PublicUserDTO>();
+
+  async profiles(userIds: string[]): Promise<(PublicUserDTO | null)[]> {
+    return userIds.map((id) => this.#profiles.get(id) ?? null);
+  }
+
+  async rememberProfiles(users: PublicUserDTO[]): Promise<void> {
+    for (const u of users) this.#profiles.set(u.id, u);
+    // Bounded: the oldest go first.
+    while (this.#profiles.size > 100_000) {
+      this.#profiles.delete(this.#profiles.keys().next().value as string);
+    }
+  }
   constructor(
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
@@ -174,6 +197,23 @@ export class RedisPresence implements Presence {
 
   #key(projectId: string) {
     return `${this.prefix}:project:${projectId}`;
+  }
+
+  #profileKey(userId: string) {
+    return `${this.prefix}:profile:${userId}`;
+  }
+
+  async profiles(userIds: string[]): Promise<(PublicUserDTO | null)[]> {
+    if (userIds.length === 0) return [];
+    const raw = await this.redis.mget(userIds.map((id) => this.#profileKey(id)));
+    return raw.map((v) => (v === null ? null : (JSON.parse(v) as PublicUserDTO)));
+  }
+
+  async rememberProfiles(users: PublicUserDTO[]): Promise<void> {
+    if (users.length === 0) return;
+    const m = this.redis.multi();
+    for (const u of users) m.set(this.#profileKey(u.id), JSON.stringify(u), 'EX', PROFILE_TTL_S);
+    await m.exec();
   }
 
   async join(e: PresenceEntry): Promise<boolean> {
