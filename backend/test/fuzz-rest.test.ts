@@ -2,7 +2,8 @@
  * Property-based bad input over REST (issue 8), with fast-check: 6,000 damaged request bodies
  * spread over every route that takes one. Each gets a structured 4xx `{ error: { code, message } }`:
  * 400 `validation_failed` for a body the strict schemas refuse, 400 `invalid_json` for a body
- * that is not a JSON object or array, 413 `payload_too_large` past BODY_LIMIT, 404 `not_found`
+ * that is not a JSON object or array, 400 `bad_request` for a body its Content-Encoding cannot
+ * decompress, 413 `payload_too_large` past BODY_LIMIT, 404 `not_found`
  * for a well-formed body naming something that does not exist. Nothing changes (every document
  * of the database is the same before and after), nothing is broadcast (an observer socket in
  * the project receives only the sentinel event sent after the fuzz), nothing crashes (the
@@ -82,6 +83,8 @@ interface Sent {
   path: string;
   body: string;
   contentType: string;
+  /** Extra request headers (Content-Encoding). */
+  headers?: Record<string, string>;
   anonymous: boolean;
   status: number;
   code: string;
@@ -91,6 +94,7 @@ interface Sent {
 
 const STATUS: Record<string, number> = {
   validation_failed: 400,
+  bad_request: 400,
   invalid_json: 400,
   payload_too_large: 413,
   not_found: 404,
@@ -387,13 +391,20 @@ describe('property-based REST bodies', () => {
         payload: top,
       };
     };
-    const raw = (damage: string, body: string, contentType: string, code: string): Sent => ({
+    const raw = (
+      damage: string,
+      body: string,
+      contentType: string,
+      code: string,
+      headers?: Record<string, string>,
+    ): Sent => ({
       route: t.name,
       damage,
       method: t.method,
       path: t.path(),
       body,
       contentType,
+      headers,
       anonymous: !!t.anonymous,
       status: STATUS[code]!,
       code,
@@ -419,6 +430,24 @@ describe('property-based REST bodies', () => {
           .constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/xml')
           .map((ct) => raw('contentType', JSON.stringify(t.valid()), ct, 'validation_failed')),
       },
+      // A Content-Encoding the body is not in: it cannot be decompressed. (A body starting with
+      // "{" is neither a gzip nor a zlib stream: their first byte says so.)
+      {
+        weight: 1,
+        arbitrary: fc
+          .oneof(
+            fc.record({
+              encoding: fc.constantFrom('gzip', 'deflate'),
+              body: fc.string({ maxLength: 60 }).map((x) => `{${x}`),
+            }),
+            fc.constant({ encoding: 'br', body: 'zzzz' }),
+          )
+          .map(({ encoding, body }) =>
+            raw('contentEncoding', body, 'application/json', 'bad_request', {
+              'content-encoding': encoding,
+            }),
+          ),
+      },
       // Past BODY_LIMIT (100kb).
       {
         weight: 1,
@@ -442,7 +471,7 @@ describe('property-based REST bodies', () => {
   }
 
   async function send(r: Sent): Promise<{ status: number; body: unknown } | string> {
-    const headers: Record<string, string> = { 'content-type': r.contentType };
+    const headers: Record<string, string> = { 'content-type': r.contentType, ...r.headers };
     if (!r.anonymous) headers.authorization = `Bearer ${owner.token}`;
     try {
       const res = await fetch(`${R.url}${r.path}`, {
@@ -501,6 +530,7 @@ describe('property-based REST bodies', () => {
       total: reqs.length,
       notJson: reqs.filter((r) => r.damage === 'notJson').length,
       contentType: reqs.filter((r) => r.damage === 'contentType').length,
+      contentEncoding: reqs.filter((r) => r.damage === 'contentEncoding').length,
       oversize: reqs.filter((r) => r.damage === 'oversize').length,
       unknownId: reqs.filter((r) => r.damage === 'unknownId').length,
     };
@@ -514,6 +544,7 @@ describe('property-based REST bodies', () => {
       'wrongTypeTop',
       'notJson',
       'contentType',
+      'contentEncoding',
       'oversize',
       'unknownId',
     ] as const)
@@ -551,7 +582,15 @@ describe('property-based REST bodies', () => {
     }
     expect(failures.slice(0, 20)).toEqual([]);
     for (const t of all) {
-      const want = ['replace', 'wrongType', 'extraKey', 'notJson', 'contentType', 'oversize'];
+      const want = [
+        'replace',
+        'wrongType',
+        'extraKey',
+        'notJson',
+        'contentType',
+        'contentEncoding',
+        'oversize',
+      ];
       if (t.fields.some((f) => f.required)) want.push('missing');
       if (t.unknown || pathIdRoutes(t)) want.push('unknownId');
       expect(

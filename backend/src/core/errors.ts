@@ -131,6 +131,18 @@ export function toErrorResponse(
       unexpected: false,
     };
   }
+  // body-parser: a body its Content-Encoding (gzip, deflate, br) cannot decompress. The zlib
+  // error comes marked 400 and exposed by http-errors, without body-parser's `type`.
+  if (e.status === 400 && (err as { expose?: unknown }).expose === true && !e.type) {
+    return {
+      status: 400,
+      body: {
+        code: 'bad_request',
+        message: 'the request body cannot be decoded with its Content-Encoding',
+      },
+      unexpected: false,
+    };
+  }
   if (typeof e.type === 'string' && e.status && e.status >= 400 && e.status < 500) {
     return {
       status: e.status,
