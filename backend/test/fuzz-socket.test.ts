@@ -8,6 +8,10 @@
  * fuzz), and nothing crashes (the replica process is alive, answers /healthz, and a valid change
  * still works and carries no polluted property).
  *
+ * Also: generated handshake credentials are refused with `unauthorized` ([C1]), and generated raw
+ * Socket.IO packets (any packet type, namespace, ack id and arguments, or no packet at all) are
+ * answered, ignored or end their connection, never crash the replica nor change anything.
+ *
  * The seed is FUZZ_SEED (default helpers/fuzz.ts DEFAULT_FUZZ_SEED) and is printed; a failure
  * replays with `FUZZ_SEED=<seed> npx vitest run backend/test/fuzz-socket.test.ts`.
  */
@@ -39,6 +43,7 @@ import {
 } from './helpers/cluster.js';
 import {
   casesFor,
+  damaged,
   dbSnapshot,
   fuzzSeed,
   hugeString,
@@ -55,6 +60,7 @@ import {
 const SEED = fuzzSeed();
 const CASES = 6000;
 const HANDSHAKES = 400;
+const PACKETS = 600;
 /** Acks awaited at once on the one fuzzing connection. */
 const BATCH = 50;
 
@@ -147,14 +153,10 @@ describe('property-based socket input', () => {
     await R?.stop();
   });
 
-  it(`[R1] [R2] [R3] [W4] ${CASES} generated payloads over every client event: structured errors only, nothing changes, nothing crashes`, async () => {
-    console.log(`[fuzz-socket] FUZZ_SEED=${SEED}`);
-    const before = await dbSnapshot(db);
-    const seqBefore = (await client(R.url).get(`/api/projects/${projectId}`, owner.token)).body
-      .project.seq as number;
-    expect(typeof seqBefore).toBe('number');
+  /** Every client event: a valid payload and the kind of each field. */
+  function socketTargets(): Target[] {
     const idOrUnknown = fc.oneof(fc.constant(projectId), unknownId);
-    const targets: Target[] = [
+    return [
       {
         name: 'join:project',
         valid: () => ({ projectId, sinceSeq: 0 }),
@@ -334,6 +336,15 @@ describe('property-based socket input', () => {
         keys: { '': ['channelId', 'isTyping'] },
       },
     ];
+  }
+
+  it(`[R1] [R2] [R3] [W4] ${CASES} generated payloads over every client event: structured errors only, nothing changes, nothing crashes`, async () => {
+    console.log(`[fuzz-socket] FUZZ_SEED=${SEED}`);
+    const before = await dbSnapshot(db);
+    const seqBefore = (await client(R.url).get(`/api/projects/${projectId}`, owner.token)).body
+      .project.seq as number;
+    expect(typeof seqBefore).toBe('number');
+    const targets = socketTargets();
     expect(targets.map((t) => t.name).sort()).toEqual(Object.keys(SCHEMAS).sort());
 
     const cases = casesFor(targets, CASES, SEED);
@@ -503,4 +514,135 @@ describe('property-based socket input', () => {
     await connected(fresh);
     expect((await call(fresh, 'join:project', projectId)).ok).toBe(true);
   }, 120_000);
+
+  it(`[R1] ${PACKETS} generated raw Socket.IO packets (any type, namespace, ack id and arguments) crash nothing and change nothing`, async () => {
+    console.log(`[fuzz-socket] raw packets: FUZZ_SEED=${SEED}`);
+    // A packet is "<type>[<attachments>-][<namespace>,][<ack id>][<JSON>]" inside an engine.io
+    // message. Arguments are the damaged payloads of the events (never a valid change), events
+    // are the client's, unknown or reserved names, numbers; some packets are not packets at all.
+    const damagedPayload = fc.oneof(
+      ...socketTargets().map((t) => damaged(t).map((c) => c.payload)),
+    );
+    const eventName = fc.oneof(
+      fc.constantFrom(...Object.keys(SCHEMAS)),
+      fc.constantFrom(
+        'connect',
+        'disconnect',
+        'disconnecting',
+        'newListener',
+        'error',
+        '__proto__',
+      ),
+      fc.string({ maxLength: 20 }),
+      fc.integer(),
+    );
+    const json = (v: unknown) => JSON.stringify(v) ?? 'null';
+    // Ack ids far above the client's own, so an answer to a raw packet is never taken for the
+    // answer to a probe.
+    const rawAckId = fc.nat().map((n) => String(1_000_000_000 + n));
+    const frame = fc.oneof(
+      {
+        // A well-formed EVENT (with or without an ack id) that the handlers get to see.
+        weight: 6,
+        arbitrary: fc
+          .record({
+            id: fc.oneof(fc.constant(''), rawAckId),
+            args: fc.oneof(
+              fc.tuple(eventName, damagedPayload).map((a) => json(a)),
+              fc.tuple(eventName, damagedPayload, damagedPayload).map((a) => json(a)),
+              fc.tuple(eventName).map((a) => json(a)),
+            ),
+          })
+          .map(({ id, args }) => `2${id}${args}`),
+      },
+      {
+        weight: 6,
+        arbitrary: fc
+          .record({
+            type: fc.constantFrom('2', '3', '5', '6'),
+            attachments: fc.oneof(
+              fc.constant(''),
+              fc.nat(3).map((n) => `${n}-`),
+            ),
+            nsp: fc.constantFrom('', '', '', '/admin,', '/,', '/x/y,'),
+            id: fc.oneof(fc.constant(''), rawAckId, fc.constant('9'.repeat(30))),
+            args: fc.oneof(
+              fc.tuple(eventName, damagedPayload).map((a) => json(a)),
+              fc.tuple(eventName).map((a) => json(a)),
+              damagedPayload.map(json),
+              fc.constant(json(['x', { _placeholder: true, num: 0 }])),
+              fc.string({ maxLength: 40 }),
+            ),
+          })
+          .map(({ type, attachments, nsp, id, args }) => `${type}${attachments}${nsp}${id}${args}`),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.oneof(
+          fc.constantFrom(
+            '0/admin,',
+            '0/,{"token":1}',
+            '4',
+            '1',
+            '7',
+            '',
+            '2',
+            '3',
+            '5-',
+            '2[',
+            '2["',
+          ),
+          fc.string({ unit: 'binary', maxLength: 60 }),
+        ),
+      },
+    );
+    const frames = fc.sample(frame, { seed: SEED + 500, numRuns: PACKETS });
+
+    const before = await dbSnapshot(db);
+    const seqBefore = (await client(R.url).get(`/api/projects/${projectId}`, owner.token)).body
+      .project.seq as number;
+    observed.length = 0;
+    let raw: Socket | undefined;
+    const outcomes = { answered: 0, closed: 0, silent: 0 };
+    for (const f of frames) {
+      if (!raw?.connected) {
+        raw?.close();
+        raw = socketFor(R.url, owner.token);
+        sockets.push(raw);
+        await connected(raw);
+      }
+      const s = raw;
+      const closed = new Promise<'closed'>((resolve) =>
+        s.once('disconnect', () => resolve('closed')),
+      );
+      // engine.io-client's write: the frame goes out as one engine.io message, as is.
+      s.io.engine.write(f);
+      // Then a probe on the same connection: answered (the frame was handled or ignored), the
+      // connection closed (the parser refused it), or silence (the frame left the namespace).
+      const probe = call(s, 'leave:project', projectId, 1000).then(
+        (ack: { ok?: unknown }) => (ack.ok === true ? 'answered' : 'other'),
+        () => 'silent',
+      );
+      const outcome = await Promise.race([probe, closed]);
+      if (outcome === 'other')
+        throw new Error(`probe answered with an error after ${f.slice(0, 100)}`);
+      outcomes[outcome as keyof typeof outcomes]++;
+      if (outcome === 'silent') s.close();
+      if (R.exitCode() !== null) throw new Error(`the replica died after ${f.slice(0, 100)}`);
+    }
+    console.log(`[fuzz-socket] ${JSON.stringify(outcomes)}`);
+    expect(outcomes.answered + outcomes.closed + outcomes.silent).toBe(PACKETS);
+    expect(outcomes.answered).toBeGreaterThan(0);
+    expect(outcomes.closed).toBeGreaterThan(0);
+
+    expect(await dbSnapshot(db)).toEqual(before);
+    expect(R.exitCode()).toBeNull();
+    expect((await fetch(`${R.url}/healthz`)).status).toBe(200);
+    const created = collect(observer, 'task:created');
+    const ok = await call(fuzzer, 'task:create', { projectId, task: { title: 'after packets' } });
+    expect(ok.ok).toBe(true);
+    await waitUntil(() => created.length === 1, 5000, 'the sentinel task:created');
+    expect(observed).toEqual(['task:created']);
+    expect(created[0].seq).toBe(seqBefore + 1);
+  }, 180_000);
 });
