@@ -134,8 +134,12 @@ export interface Lease {
 /** Lease, counter and log of every project: one contract, in Redis or in the process. */
 export interface Sequencer {
   readonly log: EventLog;
-  /** One attempt; null when another replica holds the lease. */
-  tryAcquire(projectId: string): Promise<Lease | null>;
+  /**
+   * One attempt; null when another replica holds the lease. `token` names the waiter across its
+   * attempts: the first waiter refused is next in line, so a replica with a long queue cannot
+   * take the lease back before the other replica had its turn.
+   */
+  tryAcquire(projectId: string, token: string): Promise<Lease | null>;
   /** Sets the counter to `seq` if it is missing (a rebuild). Returns the counter's value. */
   initCounter(projectId: string, seq: number): Promise<number>;
   /** Appends `event` (seq, log, published mark) if the lease is still ours; `release` hands it back. */
@@ -155,6 +159,7 @@ const keys = (projectId: string) => {
   const base = `collabflow:{${projectId}}`;
   return {
     lock: `${base}:lock`,
+    next: `${base}:next`,
     seq: `${base}:seq`,
     dirty: `${base}:dirty`,
     log: `${base}:events`,
@@ -163,12 +168,22 @@ const keys = (projectId: string) => {
 };
 
 const ACQUIRE = `
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+local next = redis.call('GET', KEYS[4])
+if (not next or next == ARGV[1]) and redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  if next then redis.call('DEL', KEYS[4]) end
   local dirty = redis.call('GET', KEYS[3])
   redis.call('SET', KEYS[3], ARGV[1])
   return {1, redis.call('GET', KEYS[2]), dirty}
 end
+if not next then
+  redis.call('SET', KEYS[4], ARGV[1], 'PX', ARGV[3])
+elseif next == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[4], ARGV[3])
+end
 return {0}`;
+
+/** A waiter next in line that stops asking (its replica died) loses its place after this. */
+const NEXT_IN_LINE_MS = 200;
 
 const COMMIT = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -195,17 +210,18 @@ export class RedisSequencer implements Sequencer {
     this.log = new RedisEventLog(redis, opts.eventLogSize, (p) => keys(p).log);
   }
 
-  async tryAcquire(projectId: string): Promise<Lease | null> {
+  async tryAcquire(projectId: string, token: string): Promise<Lease | null> {
     const k = keys(projectId);
-    const token = randomUUID();
     const res = (await this.redis.eval(
       ACQUIRE,
-      3,
+      4,
       k.lock,
       k.seq,
       k.dirty,
+      k.next,
       token,
       String(this.opts.lockTtlMs),
+      String(NEXT_IN_LINE_MS),
     )) as [number, string | null, string | null] | [number];
     if (res[0] !== 1) return null;
     const [, seq, dirty] = res as [number, string | null, string | null];
@@ -278,9 +294,9 @@ export class LocalSequencer implements Sequencer {
     this.log = new MemoryEventLog(opts.eventLogSize);
   }
 
-  async tryAcquire(projectId: string): Promise<Lease | null> {
+  async tryAcquire(projectId: string, token: string): Promise<Lease | null> {
+    // One process: its queue already takes turns; there is no other replica to wait for.
     if (this.#held.has(projectId)) return null;
-    const token = randomUUID();
     this.#held.set(projectId, token);
     return {
       projectId,
@@ -525,10 +541,11 @@ export class ProjectWrites {
 
   async #acquire(pid: string, q: ProjectQueue): Promise<Lease> {
     const deadline = Date.now() + this.#opts.lockWaitMs;
+    const token = randomUUID();
     for (let attempt = 0; ; attempt++) {
       let lease: Lease | null;
       try {
-        lease = await this.#seqr.tryAcquire(pid);
+        lease = await this.#seqr.tryAcquire(pid, token);
       } catch (err) {
         throw this.#unavailable(err);
       }
@@ -550,8 +567,8 @@ export class ProjectWrites {
           'another replica is busy writing to this project',
         );
       }
-      // Another replica holds the lease: its changes take a few ms each.
-      await new Promise((r) => setTimeout(r, Math.min(2 + attempt, 10) + Math.random() * 3));
+      // Another replica holds the lease (or is next in line): its changes take a few ms each.
+      await new Promise((r) => setTimeout(r, Math.min(1 + attempt, 5) + Math.random() * 2));
     }
   }
 
