@@ -117,6 +117,8 @@ describe('property-based socket input', () => {
       RATE_LIMIT_SOCKET_TYPING: '1000000',
       // Every test file connects from 127.0.0.1: the per-address handshake budget is not under test.
       RATE_LIMIT_SOCKET_HANDSHAKES: '100000',
+      // The raw-packet fuzz reconnects after every packet that ends its connection.
+      MAX_SOCKETS_PER_USER: '1000',
     });
     db = await openDb(uri);
     const api = client(R.url);
