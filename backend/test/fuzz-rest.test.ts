@@ -804,6 +804,18 @@ describe('property-based REST bodies', () => {
       });
     }
     expect(failures.slice(0, 20)).toEqual([]);
+    // Generated paths do not become metric labels: a route is its pattern, or "unmatched".
+    const metrics = await (await fetch(`${R.url}/metrics`)).text();
+    const labelled = [
+      ...new Set(
+        [...metrics.matchAll(/^collabflow_http_requests_total\{[^}]*route="([^"]*)"/gm)].map(
+          (m) => m[1]!,
+        ),
+      ),
+    ];
+    expect(labelled.length).toBeGreaterThan(5);
+    expect(labelled.filter((r) => r !== 'unmatched' && !/^\/[\w/:.-]*$/.test(r))).toEqual([]);
+    expect(labelled.filter((r) => /[a-f0-9]{24}/i.test(r))).toEqual([]);
     for (const route of routes) {
       const name = `${route.method} ${route.path(':id')}`;
       expect(

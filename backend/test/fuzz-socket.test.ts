@@ -636,6 +636,16 @@ describe('property-based socket input', () => {
     expect(outcomes.answered + outcomes.closed + outcomes.silent).toBe(PACKETS);
     expect(outcomes.answered).toBeGreaterThan(0);
     expect(outcomes.closed).toBeGreaterThan(0);
+    // Generated event names do not become metric labels (bounded cardinality).
+    const metrics = await (await fetch(`${R.url}/metrics`)).text();
+    const labelled = new Set(
+      [...metrics.matchAll(/^collabflow_socket_events_total\{[^}]*event="([^"]*)"/gm)].map(
+        (m) => m[1],
+      ),
+    );
+    expect(labelled.size).toBeGreaterThan(3);
+    const known = new Set([...Object.keys(SCHEMAS), 'unknown', 'redis-publish']);
+    expect([...labelled].filter((e) => !known.has(e!))).toEqual([]);
 
     expect(await dbSnapshot(db)).toEqual(before);
     expect(R.exitCode()).toBeNull();
