@@ -102,7 +102,7 @@ const MATRIX: readonly Row[] = [
   ['socket task:delete',                                    'ok',  'ok',  'ok',  'forbidden','not_found', 'unauthorized', 'not_found'],
   ['socket chat:join',                                      'ok',  'ok',  'ok',  'ok',       'not_found', 'unauthorized', 'not_found'],
   ['socket chat:message',                                   'ok',  'ok',  'ok',  'forbidden','not_found', 'unauthorized', 'not_found'],
-  // Issue 8 item 5: viewers cannot send typing events; [R3]: a non-member gets not_found.
+  // [P5] Viewers cannot send typing events; [R3]: a non-member gets not_found.
   ['socket chat:typing',                                    'ok',  'ok',  'ok',  'forbidden','not_found', 'unauthorized', 'not_found'],
   // Leaving a room needs no access (it is a no-op where the socket is not in it).
   ['socket chat:leave',                                     'ok',  'ok',  'ok',  'ok',       'ok',        'unauthorized', 'ok'],
