@@ -15,6 +15,7 @@ import { createMetrics } from './ops/metrics.js';
 import { readiness } from './ops/health.js';
 import { createRealtime, type Realtime } from './realtime/socket-server.js';
 import { ProjectWrites } from './projects/write-path.js';
+import { BoardCache } from './tasks/board-cache.js';
 import { sseRoutes } from './realtime/sse.js';
 
 // Models register themselves with mongoose on import; import all so their indexes are built.
@@ -62,6 +63,9 @@ export async function createCollabServer(config: Config, logger?: Logger): Promi
     log.error({ err, type: event.type }, 'event subscriber failed'),
   );
   bus.subscribe((e) => metrics.domainEvents.inc({ type: e.type }));
+  // This replica's own events; the realtime layer feeds the other replicas' ones ([W7]).
+  const boards = new BoardCache();
+  bus.subscribe((e) => boards.apply(e));
   // Every change of a project: queue, lease, seq + event log in one Redis call, outbox.
   const writes = new ProjectWrites({
     logger: log,
@@ -74,7 +78,9 @@ export async function createCollabServer(config: Config, logger?: Logger): Promi
       lockWaitMs: config.WRITE_LOCK_WAIT,
       sweepMs: config.OUTBOX_SWEEP,
       eventLogSize: config.EVENT_LOG_SIZE,
-      ...(config.FAILPOINT ? { dieAfterWrite: config.FAILPOINT.slice('die-after-write:'.length) } : {}),
+      ...(config.FAILPOINT
+        ? { dieAfterWrite: config.FAILPOINT.slice('die-after-write:'.length) }
+        : {}),
     },
   });
 
@@ -90,6 +96,7 @@ export async function createCollabServer(config: Config, logger?: Logger): Promi
     // The real-time layer installs the real one (ends sockets and SSE streams on every replica).
     sessions: { endUser: () => undefined },
     writes,
+    boards,
     limiters: {
       api: createLimiter(
         'api',
@@ -152,8 +159,8 @@ export async function createCollabServer(config: Config, logger?: Logger): Promi
           if (!httpServer.listening) return resolve();
           httpServer.close(() => resolve());
         });
-        await writes.close();
         await realtime.shutdown();
+        await writes.close();
         httpServer.closeAllConnections();
         await stopped;
         await redis?.close();

@@ -4,6 +4,7 @@ import type { EventBus } from './event-bus.js';
 import type { Logger } from './logger.js';
 import type { Holds, Limiter } from './rate-limit.js';
 import type { ProjectWrites } from '../projects/write-path.js';
+import type { BoardCache } from '../tasks/board-cache.js';
 
 /** What every service needs, built once by the composition root. */
 export interface ServiceContext {
@@ -12,6 +13,8 @@ export interface ServiceContext {
   bus: EventBus;
   /** The serialized write path of every project: seq, event log, outbox (projects/write-path.ts). */
   writes: ProjectWrites;
+  /** The boards of the projects this replica writes to, kept exact by the events ([W7]). */
+  boards: BoardCache;
   /** Access tokens and login sessions ended before their tokens expire (auth/revocations.ts). */
   revocations: Revocations;
   /**

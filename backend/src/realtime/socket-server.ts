@@ -87,7 +87,10 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
     delivery.apply(event);
     if (redis) io.serverSideEmit('domain-event', event);
   });
-  io.on('domain-event', (event) => delivery.apply(event));
+  io.on('domain-event', (event) => {
+    delivery.apply(event);
+    ctx.boards.apply(event);
+  });
 
   // ---------- access re-check ([A2]): on Redis's return and every ACCESS_RECHECK_INTERVAL ----------
   let rechecking: Promise<void> | undefined;

@@ -71,11 +71,12 @@ async function checkAssignee(projectId: string, assignee: string | null | undefi
     throw errors.validation('invalid task: assignee: must be a member of the project');
 }
 
-async function lastPosition(projectId: Types.ObjectId, status: TaskStatus): Promise<string | null> {
-  const last = await Task.findOne({ projectId, status }, { position: 1 })
-    .sort({ position: -1 })
-    .lean();
-  return last?.position ?? null;
+/** The last position of a column of the board (null for an empty column). */
+function lastPosition(board: Map<string, TaskDoc>, status: TaskStatus): string | null {
+  let last: string | null = null;
+  for (const t of board.values())
+    if (t.status === status && (last === null || t.position > last)) last = t.position;
+  return last;
 }
 
 export async function listTasks(
@@ -116,8 +117,9 @@ export async function createTask(
   await checkAssignee(projectId, input.assignee);
   const pid = new Types.ObjectId(projectId);
   const status = input.status ?? 'todo';
-  return changeProject(ctx, projectId, async () => {
+  return changeProject(ctx, projectId, async (seq) => {
     // On the project's write path nobody else is appending to this column: no position race.
+    const board = await ctx.boards.at(projectId, seq - 1);
     const now = new Date();
     const doc: TaskDoc = {
       _id: new Types.ObjectId(),
@@ -134,7 +136,7 @@ export async function createTask(
         title: st.title,
         done: st.done,
       })),
-      position: positionBetween(await lastPosition(pid, status), null),
+      position: positionBetween(lastPosition(board, status), null),
       version: 0,
       createdBy: new Types.ObjectId(userId),
       createdAt: now,
@@ -152,11 +154,19 @@ export async function createTask(
   });
 }
 
-/** The task as it is now, read on the project's write path (404 when gone or elsewhere). */
-async function fresh(found: { _id: Types.ObjectId; projectId: Types.ObjectId }): Promise<TaskDoc> {
-  const task = await Task.findById(found._id).lean<TaskDoc>();
+/**
+ * The task as it is now and its project's board, on the project's write path at `seq` (the seq
+ * this change takes): from the board cache ([W7]). 404 when the task is gone or elsewhere.
+ */
+async function fresh(
+  ctx: ServiceContext,
+  found: { _id: Types.ObjectId; projectId: Types.ObjectId },
+  seq: number,
+): Promise<{ task: TaskDoc; board: Map<string, TaskDoc> }> {
+  const board = await ctx.boards.at(found.projectId.toString(), seq - 1);
+  const task = board.get(found._id.toString());
   if (!task || !task.projectId.equals(found.projectId)) throw errors.notFound('task');
-  return task;
+  return { task, board };
 }
 
 function checkVersion(current: TaskDoc, expected: number | undefined): void {
@@ -174,6 +184,7 @@ function checkVersion(current: TaskDoc, expected: number | undefined): void {
  * and the write cannot interleave with another change of the project, on any replica.
  */
 function nextVersion(
+  ctx: ServiceContext,
   current: TaskDoc,
   set: Record<string, unknown>,
 ): { after: TaskDoc; apply: () => Promise<void>; landed: LandedCheck } {
@@ -193,8 +204,14 @@ function nextVersion(
         { $set: { ...set, version, updatedAt } },
         { timestamps: false },
       );
-      // Only a writer outside the write path (a script on the database) can get here.
-      if (res.matchedCount === 0) checkVersion(await fresh(current), current.version);
+      // Only a writer outside the write path (a script on the database) can get here: the
+      // board is read again next time, and the caller gets the task as it is.
+      if (res.matchedCount === 0) {
+        ctx.boards.forget(current.projectId.toString());
+        const now = await Task.findById(current._id).lean<TaskDoc>();
+        if (!now) throw errors.notFound('task');
+        checkVersion(now, current.version);
+      }
     },
   };
 }
@@ -220,10 +237,10 @@ export async function updateTask(
       title: st.title,
       done: st.done,
     }));
-  return changeProject(ctx, projectId, async () => {
-    const current = await fresh(found);
+  return changeProject(ctx, projectId, async (seq) => {
+    const { task: current } = await fresh(ctx, found, seq);
     checkVersion(current, version);
-    const { after, apply, landed } = nextVersion(current, set);
+    const { after, apply, landed } = nextVersion(ctx, current, set);
     const task = toTaskDTO(after);
     return {
       event: {
@@ -249,15 +266,12 @@ export async function moveTask(
   const input = parse(moveTaskBody, body, 'move');
   const found = await locateTask(taskId, userId, opts.projectId);
   const projectId = found.projectId.toString();
-  return changeProject(ctx, projectId, async () => {
-    // The task and its target column in one round trip (two queries at once).
-    const [current, column] = await Promise.all([
-      fresh(found),
-      columnOf(found.projectId, input.status, found._id),
-    ]);
+  return changeProject(ctx, projectId, async (seq) => {
+    const { task: current, board } = await fresh(ctx, found, seq);
+    const column = columnOf(board, input.status, current._id);
     checkVersion(current, input.version);
     const position = targetPosition(input, column);
-    const { after, apply, landed } = nextVersion(current, { status: input.status, position });
+    const { after, apply, landed } = nextVersion(ctx, current, { status: input.status, position });
     const newIndex = column.filter((t) => t.position < position).length;
     const dto = toTaskDTO(after);
     return {
@@ -281,15 +295,15 @@ export async function moveTask(
   });
 }
 
-/** The ids and positions of a column, in order (`except` left out). */
-async function columnOf(
-  projectId: Types.ObjectId,
+/** The tasks of a column of the board, in order (`except` left out). */
+function columnOf(
+  board: Map<string, TaskDoc>,
   status: TaskStatus,
   except: Types.ObjectId,
-): Promise<{ _id: Types.ObjectId; position: string }[]> {
-  return Task.find({ projectId, status, _id: { $ne: except } }, { position: 1 })
-    .sort({ position: 1 })
-    .lean();
+): TaskDoc[] {
+  return [...board.values()]
+    .filter((t) => t.status === status && !t._id.equals(except))
+    .sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0));
 }
 
 /** The fractional index for the move, from the named neighbours, an index, or the column's end. */
@@ -339,8 +353,8 @@ export async function deleteTask(
 ): Promise<Mutation<null>> {
   const found = await locateTask(taskId, userId, opts.projectId);
   const projectId = found.projectId.toString();
-  return changeProject(ctx, projectId, async () => {
-    await fresh(found);
+  return changeProject(ctx, projectId, async (seq) => {
+    await fresh(ctx, found, seq);
     return {
       event: {
         type: 'task:deleted',
