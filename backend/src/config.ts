@@ -139,7 +139,10 @@ const schema = z
     WRITE_LOCK_WAIT: duration.default(3_000),
     OUTBOX_SWEEP: duration.default(5_000),
     /** Tests only: `die-after-write:<event type>` (see projects/write-path.ts). */
-    FAILPOINT: z.string().regex(/^die-after-write:[a-z]+:[a-zA-Z]+$/).optional(),
+    FAILPOINT: z
+      .string()
+      .regex(/^die-after-write:[a-z]+:[a-zA-Z]+$/)
+      .optional(),
     PRESENCE_TTL: duration.default(15_000),
     PRESENCE_HEARTBEAT: duration.default(5_000),
     SHUTDOWN_TIMEOUT: duration.default(10_000),
