@@ -447,10 +447,10 @@ export class ProjectWrites {
    * (throwing an AppError changes nothing) and says what to write and publish with `seq`.
    */
   run<R>(projectId: string, plan: (seq: number) => Promise<Plan<R>>): Promise<WriteResult<R>> {
+    if (this.#closed) return Promise.reject(errors.unavailable('the server is shutting down'));
     const pid = projectId.toLowerCase();
     let q = this.#queues.get(pid);
     if (!q) this.#queues.set(pid, (q = { jobs: [], running: false, avgMs: 5 }));
-    if (this.#closed) return Promise.reject(errors.unavailable('the server is shutting down'));
     if (q.jobs.length >= this.#opts.queueLimit) {
       return Promise.reject(
         overloaded(
