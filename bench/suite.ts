@@ -459,6 +459,7 @@ async function openRun(
   await Promise.all(sys.receivers.map((f) => f.call('collect')));
   const clientCpu0 = clientCpu(sys);
   const cpu0 = serverCpuSeconds(sys);
+  const split0 = serverCpuByProcess(sys);
   const total = Math.round(o.rate * o.seconds);
   const sent = await withProgress(`${sys.name} ${label} acks`, [sys.senders!], total, () =>
     sys.senders!.call('openLoop', {
@@ -473,7 +474,9 @@ async function openRun(
   );
   await sleep(2000); // deliveries still in flight after the last ack
   const cpu = serverCpuSeconds(sys) - cpu0;
-  return { ...(await deliveries(sys, sent, clientCpu0)), serverCpuS: cpu };
+  // Server CPU ms per update sent, by process kind (replicas, redis, ferretdb, postgres).
+  const serverCpuMsPerSendBy = cpuSplit(split0, serverCpuByProcess(sys), total);
+  return { ...(await deliveries(sys, sent, clientCpu0)), serverCpuS: cpu, serverCpuMsPerSendBy };
 }
 
 /** CPU ms of the sender fleet and of the receiver fleets, as of their latest answers. */
