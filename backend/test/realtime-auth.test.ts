@@ -9,6 +9,7 @@ import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { io as connect, type Socket } from 'socket.io-client';
 import { TEST_JWT_SECRET, client, freshMongoUri, registerUser } from './helpers/api.js';
+import { sentinel } from './helpers/sentinel.js';
 import {
   call,
   collect,
@@ -107,7 +108,7 @@ describe('socket authentication and authorization', () => {
     await Promise.all([A?.stop(), B?.stop()]);
   });
 
-  it('a handshake without a token is refused with unauthorized', async () => {
+  it('[C1] a handshake without a token is refused with unauthorized', async () => {
     for (const auth of [undefined, {}, { token: '' }, { token: 42 }, { token: null }]) {
       const err = await refused(auth);
       expect(err.data, JSON.stringify(auth)).toMatchObject({ code: 'unauthorized' });
@@ -115,7 +116,7 @@ describe('socket authentication and authorization', () => {
     }
   });
 
-  it('a bad token is refused with unauthorized', async () => {
+  it('[C1] a bad token is refused with unauthorized', async () => {
     const uid = owner.user.id;
     const bad = [
       'not-a-jwt',
@@ -147,7 +148,7 @@ describe('socket authentication and authorization', () => {
     }
   });
 
-  it('an expired token is refused with token_expired', async () => {
+  it('[C1] an expired token is refused with token_expired', async () => {
     const err = await refused({
       token: tokenFor(owner.user.id, { exp: Math.floor(Date.now() / 1000) - 30 }),
     });
@@ -157,10 +158,12 @@ describe('socket authentication and authorization', () => {
     expect((await call(ok, 'join:project', projectId)).ok).toBe(true);
   });
 
-  it('a token that expires while connected ends the session; a fresh token reconnects', async () => {
+  it('[C2] a token that expires while connected ends the session; a fresh token reconnects', async () => {
     const token = tokenFor(mate.user.id, { expiresIn: 2 });
     const exp = (jwt.decode(token) as { exp: number }).exp;
-    const s = track(socketFor(B.url, token));
+    // Reconnection on, as in the app: "does not come back by itself" below is then a property of
+    // how the server ends the session, not of the test's client options.
+    const s = track(socketFor(B.url, token, { reconnection: true }));
     const ending = collect(s, 'session:ending');
     const gone = new Promise<{ reason: string; at: number }>((resolve) =>
       s.once('disconnect', (reason) => resolve({ reason, at: Date.now() })),
@@ -178,8 +181,12 @@ describe('socket authentication and authorization', () => {
     expect(at - connectedAt).toBeLessThan(3000);
     // Not early: the session lasted until the token's expiry (1 s resolution, 100 ms slack).
     expect(at).toBeGreaterThanOrEqual(exp * 1000 - 100);
-    // The client does not come back by itself with the expired token.
-    await sleep(300);
+    // The client does not come back by itself with the expired token. No waiting needed:
+    // socket.io-client decides at the disconnect. A namespace disconnect from the server ('io
+    // server disconnect') drops the socket's reconnection hooks and closes its manager, which
+    // `active` reports false at once; a transport close (or any other reason) would leave it
+    // active, and the manager would retry with the expired token.
+    expect(s.active).toBe(false);
     expect(s.connected).toBe(false);
 
     const fresh = await open(B, tokenFor(mate.user.id));
@@ -188,7 +195,7 @@ describe('socket authentication and authorization', () => {
     expect(join.data.users.map((u: { id: string }) => u.id)).toContain(mate.user.id);
   });
 
-  it('a member removed over REST stops receiving the project (on another replica)', async () => {
+  it('[C5] a member removed over REST stops receiving the project (on another replica)', async () => {
     const api = client(A.url);
     const gone = await registerUser(api, 'Removed');
     const add = await api.post(
@@ -197,6 +204,15 @@ describe('socket authentication and authorization', () => {
       owner.token,
     );
     expect(add.status).toBe(201);
+    // A second project they stay a member of: its events carry the sentinel below.
+    const side = (await api.post('/api/projects', { name: 'Side' }, owner.token)).body.project
+      .id as string;
+    const addSide = await api.post(
+      `/api/projects/${side}/members`,
+      { email: gone.user.email, role: 'member' },
+      owner.token,
+    );
+    expect(addSide.status).toBe(201);
 
     const ownerSocket = await open(A, owner.token);
     const goneSocket = await open(B, gone.token);
@@ -204,6 +220,7 @@ describe('socket authentication and authorization', () => {
       expect((await call(s, 'join:project', projectId)).ok).toBe(true);
       expect((await call(s, 'chat:join', channelId)).ok).toBe(true);
     }
+    expect((await call(goneSocket, 'join:project', side)).ok).toBe(true);
     const seen: { event: string; payload: any }[] = [];
     goneSocket.onAny((event: string, payload: unknown) => seen.push({ event, payload }));
 
@@ -254,8 +271,24 @@ describe('socket authentication and authorization', () => {
     );
     expect(t3.status).toBe(201);
     await waitUntil(() => controlSeen.length === 1, 5000, 'task:created on the control client');
-    await sleep(300);
-    expect(seen.slice(cut).map((e) => e.event)).toEqual([]);
+    // The sentinel: an event of the side project, published by A after everything above (REST
+    // and socket changes are broadcast before they are answered, typing before its ack), so it
+    // crosses A's Redis publisher, B's subscriber and the removed member's own WebSocket after
+    // them. Once it is in, anything of the project that reached them would be in too.
+    await sentinel(
+      () => api.post(`/api/projects/${side}/tasks`, { title: 'sentinel' }, owner.token),
+      () => seen.some((e) => e.event === 'task:created' && e.payload.projectId === side),
+      'task:created of the side project on the removed member',
+    );
+    expect(seen.slice(cut)).toEqual([
+      {
+        event: 'task:created',
+        payload: expect.objectContaining({
+          projectId: side,
+          task: expect.objectContaining({ title: 'sentinel' }),
+        }),
+      },
+    ]);
 
     // They are no longer online in the project, though their socket is still connected.
     await waitUntil(
@@ -280,7 +313,7 @@ describe('socket authentication and authorization', () => {
     });
   });
 
-  it('a deleted project lets go of its sockets on every replica: no room, no chat, no presence', async () => {
+  it('[C5] a deleted project lets go of its sockets on every replica: no room, no chat, no presence', async () => {
     const api = client(A.url);
     const p = await api.post('/api/projects', { name: 'Doomed' }, owner.token);
     const doomed = p.body.project.id as string;
@@ -292,11 +325,23 @@ describe('socket authentication and authorization', () => {
     expect(add.status).toBe(201);
     const doomedChannel = (await api.get(`/api/projects/${doomed}/channels`, owner.token)).body
       .channels[0].id as string;
+    // A project that stays, with the same two members: its channel carries the sentinel below.
+    const witness = (await api.post('/api/projects', { name: 'Witness' }, owner.token)).body.project
+      .id as string;
+    const addWitness = await api.post(
+      `/api/projects/${witness}/members`,
+      { email: mate.user.email, role: 'member' },
+      owner.token,
+    );
+    expect(addWitness.status).toBe(201);
+    const witnessChannel = (await api.get(`/api/projects/${witness}/channels`, owner.token)).body
+      .channels[0].id as string;
     const onA = await open(A, owner.token);
     const onB = await open(B, mate.token);
     for (const s of [onA, onB]) {
       expect((await call(s, 'join:project', doomed)).ok).toBe(true);
       expect((await call(s, 'chat:join', doomedChannel)).ok).toBe(true);
+      expect((await call(s, 'chat:join', witnessChannel)).ok).toBe(true);
     }
     const presenceKey = `collabflow:presence:project:${doomed}`;
     const redis = new Redis(inject('redisUrl'), { lazyConnect: true });
@@ -317,8 +362,25 @@ describe('socket authentication and authorization', () => {
       expect(
         await call(onB, 'chat:typing', { channelId: doomedChannel, isTyping: true }),
       ).toMatchObject({ ok: false, error: { code: 'not_found' } });
-      await sleep(300);
-      expect(typingOnA).toEqual([]);
+      // The sentinel: typing by the same socket in a channel both still share. Typing is
+      // broadcast before its ack, so it takes the path the refused one would have taken (B's
+      // Redis publisher, A's subscriber, onA's WebSocket) after it. Typing is volatile: a copy
+      // the server drops is sent again, each after the refused one.
+      const sentinelTyping = { channelId: witnessChannel, userId: mate.user.id, isTyping: true };
+      await sentinel(
+        async () =>
+          expect(
+            (await call(onB, 'chat:typing', { channelId: witnessChannel, isTyping: true })).ok,
+          ).toBe(true),
+        () => typingOnA.length > 0,
+        'typing in the shared channel on A',
+        { resendMs: 1000 },
+      );
+      expect(typingOnA.length).toBeGreaterThan(0);
+      for (const t of typingOnA) expect(t).toMatchObject(sentinelTyping);
+      expect(
+        (await call(onB, 'chat:typing', { channelId: witnessChannel, isTyping: false })).ok,
+      ).toBe(true);
       expect(await call(onB, 'join:project', doomed)).toMatchObject({
         ok: false,
         error: { code: 'not_found' },

@@ -1,7 +1,9 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import { client, freshMongoUri, registerUser } from './helpers/api.js';
+import { sentinel } from './helpers/sentinel.js';
 import {
   call,
   collect,
@@ -23,7 +25,7 @@ describe('two replicas, one Redis', () => {
   let owner: { token: string; user: { id: string } };
   let mate: { token: string; user: { id: string; email: string } };
   let viewer: { token: string; user: { id: string; email: string } };
-  let stranger: { token: string; user: { id: string } };
+  let stranger: { token: string; user: { id: string; email: string } };
   let projectId: string;
   let channelId: string;
 
@@ -68,7 +70,7 @@ describe('two replicas, one Redis', () => {
     await Promise.all([A?.stop(), B?.stop()]);
   });
 
-  it('a move on replica A reaches clients on replica B with the next seq and the full task', async () => {
+  it('[E1] a move on replica A reaches clients on replica B with the next seq and the full task', async () => {
     const api = client(A.url);
     const t1 = (await api.post(`/api/projects/${projectId}/tasks`, { title: 'First' }, owner.token))
       .body.task;
@@ -108,7 +110,7 @@ describe('two replicas, one Redis', () => {
     expect(t1.id).not.toBe(t2.id);
   });
 
-  it('a REST update on replica B reaches sockets on replica A', async () => {
+  it('[S2] a REST update on replica B reaches sockets on replica A', async () => {
     const apiB = client(B.url);
     const task = (
       await apiB.post(`/api/projects/${projectId}/tasks`, { title: 'Via REST' }, mate.token)
@@ -132,7 +134,7 @@ describe('two replicas, one Redis', () => {
     expect(updates[0].seq).toBe(join.data.seq + 1);
   });
 
-  it('chat from both replicas arrives at every member with the same seq order as the stored history', async () => {
+  it('[E2] chat from both replicas arrives at every member with the same seq order as the stored history', async () => {
     const onA = await open(A, owner.token);
     const onB = await open(B, mate.token);
     const onB2 = await open(B, viewer.token);
@@ -161,7 +163,7 @@ describe('two replicas, one Redis', () => {
     }
   });
 
-  it('typing crosses replicas and expires by itself', async () => {
+  it('[P3] typing crosses replicas and expires by itself', async () => {
     const onA = await open(A, owner.token);
     const onB = await open(B, mate.token);
     expect((await call(onA, 'chat:join', channelId)).ok).toBe(true);
@@ -178,7 +180,7 @@ describe('two replicas, one Redis', () => {
     expect(ms).toBeGreaterThan(3000);
   });
 
-  it('presence: one user on A and on B is online once; the last close emits user:left on both replicas', async () => {
+  it('[P1] presence: one user on A and on B is online once; the last close emits user:left on both replicas', async () => {
     const watchA = await open(A, owner.token);
     const watchB = await open(B, viewer.token);
     await call(watchA, 'join:project', projectId);
@@ -187,6 +189,25 @@ describe('two replicas, one Redis', () => {
     const joinedB = collect(watchB, 'user:joined');
     const leftA = collect(watchA, 'user:left');
     const leftB = collect(watchB, 'user:left');
+    const tasksA = collect<{ task: { title: string } }>(watchA, 'task:created');
+    const tasksB = collect<{ task: { title: string } }>(watchB, 'task:created');
+    const has = (seen: { task: { title: string } }[], title: string) =>
+      seen.some((t) => t.task.title === title);
+    /**
+     * The sentinel of this test: a task created over REST on each replica. Each is broadcast
+     * before it is answered, after whatever that replica announced before, so it reaches both
+     * watchers (locally, or through that replica's Redis publisher) after those announcements.
+     */
+    const sentinels = async (title: string) => {
+      for (const r of [A, B]) {
+        const t = `${title} via ${r.name}`;
+        await sentinel(
+          () => client(r.url).post(`/api/projects/${projectId}/tasks`, { title: t }, owner.token),
+          () => has(tasksA, t) && has(tasksB, t),
+          `${t} on both watchers`,
+        );
+      }
+    };
 
     // A user with no other connection yet, with one tab on each replica.
     const tabs = await registerUser(client(A.url), 'Tabs');
@@ -200,19 +221,40 @@ describe('two replicas, one Redis', () => {
     await call(tabA, 'join:project', projectId);
     const second = await call(tabB, 'join:project', projectId);
     const mateId = tabs.user.id;
+    const presenceKey = `collabflow:presence:project:${projectId}`;
     await waitUntil(
       () => joinedA.some((j) => j.userId === mateId) && joinedB.some((j) => j.userId === mateId),
       5000,
       'user:joined',
     );
-    await new Promise((r) => setTimeout(r, 300));
+    // Both joins announced what they announce before their acks; a second user:joined would
+    // come before the sentinels.
+    await sentinels('after the joins');
     expect(joinedA.filter((j) => j.userId === mateId)).toHaveLength(1);
     expect(joinedB.filter((j) => j.userId === mateId)).toHaveLength(1);
     expect(second.data.users.filter((u: { id: string }) => u.id === mateId)).toHaveLength(1);
 
-    tabA.disconnect();
-    await new Promise((r) => setTimeout(r, 500));
+    // Replica A handles the close on its own time: the sentinels go out once the presence store
+    // no longer has that tab. The leave script has then answered A "last or not", and A emits
+    // user:left (or not) as it reads that answer; the sentinel's request reaches A after it and
+    // still awaits Redis and the database before A broadcasts it.
+    const tabAEntry = `${mateId}|${A.name}/${tabA.id}`;
+    const redis = new Redis(inject('redisUrl'), { lazyConnect: true });
+    await redis.connect();
+    try {
+      expect(await redis.zscore(presenceKey, tabAEntry)).not.toBeNull();
+      tabA.disconnect();
+      await waitUntil(
+        async () => (await redis.zscore(presenceKey, tabAEntry)) === null,
+        5000,
+        'the closed tab leaves the presence store',
+      );
+    } finally {
+      redis.disconnect();
+    }
+    await sentinels('after one tab closed');
     expect(leftA.filter((l) => l.userId === mateId)).toHaveLength(0);
+    expect(leftB.filter((l) => l.userId === mateId)).toHaveLength(0);
     const stillThere = await call(watchA, 'join:project', projectId);
     expect(stillThere.data.users.map((u: { id: string }) => u.id)).toContain(mateId);
 
@@ -225,10 +267,22 @@ describe('two replicas, one Redis', () => {
     expect(leftA.filter((l) => l.userId === mateId)).toHaveLength(1);
   });
 
-  it('a non-member cannot join, emit or receive anything of the project; a viewer cannot mutate', async () => {
+  it('[R3] a non-member cannot join, emit or receive anything of the project; a viewer cannot mutate', async () => {
+    // The outsider's own project, on the same replicas: its events carry the sentinel below.
+    const apiA = client(A.url);
+    const own = await apiA.post('/api/projects', { name: 'Elsewhere' }, owner.token);
+    expect(own.status).toBe(201);
+    const elsewhere = own.body.project.id as string;
+    const addOutsider = await apiA.post(
+      `/api/projects/${elsewhere}/members`,
+      { email: stranger.user.email, role: 'member' },
+      owner.token,
+    );
+    expect(addOutsider.status).toBe(201);
     const outsider = await open(B, stranger.token);
-    const received: string[] = [];
-    outsider.onAny((event) => received.push(event));
+    expect((await call(outsider, 'join:project', elsewhere)).ok).toBe(true);
+    const received: { event: string; payload: any }[] = [];
+    outsider.onAny((event: string, payload: unknown) => received.push({ event, payload }));
     const join = await call(outsider, 'join:project', projectId);
     expect(join).toMatchObject({ ok: false, error: { code: 'not_found' } });
     const create = await call(outsider, 'task:create', { projectId, task: { title: 'nope' } });
@@ -246,9 +300,35 @@ describe('two replicas, one Redis', () => {
     expect(vChat).toMatchObject({ ok: false, error: { code: 'forbidden' } });
 
     // Activity in the project while the outsider listens: nothing reaches them.
-    await client(A.url).post(`/api/projects/${projectId}/tasks`, { title: 'secret' }, owner.token);
-    await call(await open(A, owner.token), 'chat:message', { channelId, content: 'secret chat' });
-    await new Promise((r) => setTimeout(r, 500));
-    expect(received).toEqual([]);
+    const secret = await apiA.post(
+      `/api/projects/${projectId}/tasks`,
+      { title: 'secret' },
+      owner.token,
+    );
+    expect(secret.status).toBe(201);
+    // Over REST: the owner's socket chat budget went on the chat test above.
+    const secretChat = await apiA.post(
+      `/api/channels/${channelId}/messages`,
+      { content: 'secret chat' },
+      owner.token,
+    );
+    expect(secretChat.status).toBe(201);
+    // The sentinel: an event of the outsider's own project, published by A right after the
+    // secret ones (both were broadcast before they were answered). Redis keeps one publisher's
+    // order, so it reaches B's subscriber, and the outsider's WebSocket, after them.
+    await sentinel(
+      () => apiA.post(`/api/projects/${elsewhere}/tasks`, { title: 'sentinel' }, owner.token),
+      () => received.some((r) => r.event === 'task:created' && r.payload.projectId === elsewhere),
+      'task:created of their own project on the outsider',
+    );
+    expect(received).toEqual([
+      {
+        event: 'task:created',
+        payload: expect.objectContaining({
+          projectId: elsewhere,
+          task: expect.objectContaining({ title: 'sentinel' }),
+        }),
+      },
+    ]);
   });
 });

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import { client, freshMongoUri, registerUser } from './helpers/api.js';
+import { sentinel } from './helpers/sentinel.js';
 import {
   call,
   connected,
@@ -17,7 +18,6 @@ import {
 } from './helpers/cluster.js';
 
 const LOG_SIZE = 10;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ENVELOPE = ['actor', 'at', 'data', 'projectId', 'seq', 'type'];
 
 interface SseFrame {
@@ -136,7 +136,7 @@ describe('resuming after a gap', () => {
     await Promise.all([A?.stop(), B?.stop()]);
   });
 
-  it('join:project with sinceSeq returns exactly the missed events, in seq order, with the envelope', async () => {
+  it('[E4] join:project with sinceSeq returns exactly the missed events, in seq order, with the envelope', async () => {
     const { projectId, channelId } = await newProject();
     const s = await open(A, mate.token);
     const first = await call(s, 'join:project', projectId);
@@ -227,7 +227,7 @@ describe('resuming after a gap', () => {
     expect(again.data).toMatchObject({ seq: seq0 + 5, missed: [] });
   });
 
-  it(`a gap longer than the log (EVENT_LOG_SIZE=${LOG_SIZE}) answers resync: true`, async () => {
+  it(`[E4] a gap longer than the log (EVENT_LOG_SIZE=${LOG_SIZE}) answers resync: true`, async () => {
     const { projectId } = await newProject();
     const s = await open(A, mate.token);
     const seq0: number = (await call(s, 'join:project', projectId)).data.seq;
@@ -262,7 +262,7 @@ describe('resuming after a gap', () => {
     expect(past.data).toMatchObject({ seq: now, resync: true });
   });
 
-  it('SSE with Last-Event-ID replays the gap as id: frames, then streams live events from the other replica', async () => {
+  it('[E5] SSE with Last-Event-ID replays the gap as id: frames, then streams live events from the other replica', async () => {
     const { projectId } = await newProject();
     const seq0 = await projectSeq(projectId);
     const apiB = client(B.url);
@@ -309,7 +309,7 @@ describe('resuming after a gap', () => {
     sse.close();
   });
 
-  it('SSE without Last-Event-ID starts with ready; one older than the log gets resync', async () => {
+  it('[E5] SSE without Last-Event-ID starts with ready; one older than the log gets resync', async () => {
     const { projectId } = await newProject();
     const apiB = client(B.url);
     for (let i = 0; i < LOG_SIZE + 3; i++) {
@@ -348,7 +348,7 @@ describe('resuming after a gap', () => {
     }
   });
 
-  it('SSE delivers every seq once and in order while both replicas write at the same time', async () => {
+  it('[E5] SSE delivers every seq once and in order while both replicas write at the same time', async () => {
     const { projectId, channelId } = await newProject();
     const seq0 = await projectSeq(projectId);
     const sse = await openSse(`${A.url}/api/projects/${projectId}/events`, owner.token, {
@@ -394,8 +394,18 @@ describe('resuming after a gap', () => {
     expect(await projectSeq(projectId)).toBe(seq0 + total);
     const ids = () => sse.frames.filter((f) => f.id !== undefined).map((f) => Number(f.id));
     await waitUntil(() => ids().length >= total, 10_000, `${total} frames`);
-    await sleep(300); // nothing more (no duplicates) arrives afterwards
-    expect(ids()).toEqual(Array.from({ length: total }, (_, i) => seq0 + 1 + i));
+    // Nothing more (no duplicate) arrives afterwards: the sentinel is one more change, made on
+    // B, so it reaches the stream on A through B's Redis publisher after every event B published
+    // before (A's own events reached the stream before their requests were answered). Its frame
+    // must be the very next one, with the next id.
+    const next = seq0 + total + 1;
+    await sentinel(
+      () =>
+        client(B.url).post(`/api/projects/${projectId}/tasks`, { title: 'sentinel' }, owner.token),
+      () => ids().includes(next),
+      `frame ${next}`,
+    );
+    expect(ids()).toEqual(Array.from({ length: total + 1 }, (_, i) => seq0 + 1 + i));
     expect(sse.frames.filter((f) => f.event === 'resync')).toEqual([]);
     expect(sse.failure()).toBeUndefined();
     sse.close();
