@@ -124,31 +124,6 @@ export class AccessCache {
     return true;
   }
 
-  /** The role from the cache, or from `load` (stored if nothing changed meanwhile). */
-  async role(
-    projectId: string,
-    userId: string,
-    load: () => Promise<ProjectRole | null>,
-  ): Promise<ProjectRole | null> {
-    const pid = projectId.toLowerCase();
-    const now = Date.now();
-    if (this.#tombstones.size > 0 && this.#isTombstoned(pid, now)) return null;
-    const key = `${pid}:${userId.toLowerCase()}`;
-    const trusted = this.#trusted();
-    if (trusted) {
-      const e = this.#roles.get(key, now);
-      if (e) {
-        this.hits++;
-        return e.value;
-      }
-    }
-    this.misses++;
-    const gen = this.#generation;
-    const role = await load();
-    if (trusted && gen === this.#generation && this.#trusted()) this.#roles.set(key, role, now);
-    return role;
-  }
-
   /** Roster reads in flight, by project, with the generation they started in. */
   readonly #rosters = new Map<string, { gen: number; roster: Promise<Map<string, ProjectRole>> }>();
 
