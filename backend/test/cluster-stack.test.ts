@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
-import { freePort } from '../../scripts/lib/services.js';
+import { reservePort } from '../../scripts/lib/services.js';
 import { client, freshMongoUri } from './helpers/api.js';
 import { call, collect, connected, waitUntil } from './helpers/cluster.js';
 
@@ -47,9 +47,16 @@ describe('the local cluster (two replicas and the web app behind nginx)', () => 
         'the web app is not built (no frontend/.next/BUILD_ID); run `npm run build -w @collabflow/frontend` (npm test does)',
       );
     }
-    ports.r1 = await freePort();
-    ports.r2 = await freePort();
-    ports.nginx = await freePort();
+    // Held until the stack starts: below the kernel's ephemeral range, so no other test's
+    // process can take one meanwhile (scripts/lib/services.ts reservePort).
+    const held = await Promise.all([reservePort(), reservePort(), reservePort(), reservePort()]);
+    [ports.r1, ports.r2, ports.nginx, ports.web] = held.map((h) => h.port) as [
+      number,
+      number,
+      number,
+      number,
+    ];
+    await Promise.all(held.map((h) => h.release()));
     stack = spawn(process.execPath, ['--import', 'tsx', 'scripts/stack.ts', 'cluster'], {
       cwd: ROOT,
       env: {
@@ -57,7 +64,7 @@ describe('the local cluster (two replicas and the web app behind nginx)', () => 
         NODE_ENV: 'development',
         CLUSTER_PORTS: `${ports.r1},${ports.r2}`,
         NGINX_PORT: String(ports.nginx),
-        WEB_PORT: String(await freePort()),
+        WEB_PORT: String(ports.web),
         MONGODB_URI: freshMongoUri('stack'),
         REDIS_URL: inject('redisUrl'),
         SEED_DEMO: 'true',

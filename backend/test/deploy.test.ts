@@ -21,7 +21,7 @@ import {
   renderNginxConf,
   renderNginxSnippet,
 } from '../../scripts/lib/nginx.js';
-import { freePort } from '../../scripts/lib/services.js';
+import { freePort, reservePort } from '../../scripts/lib/services.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
@@ -279,7 +279,9 @@ describe('nginx in front of two replicas and the web app (real nginx, rendered a
     }
     const web = await startReplica('web-app');
     stopWeb = web.stop;
-    port = await freePort();
+    const held = await reservePort();
+    port = held.port;
+    await held.release();
     const file = join(dir, 'nginx.conf');
     writeFileSync(
       file,

@@ -17,7 +17,7 @@ import { createMetrics } from '../src/ops/metrics.js';
 import { clientAddress, compileTrust } from '../src/core/client-address.js';
 import { signAccessToken } from '../src/auth/tokens.js';
 import { nginxArgs, nginxBinary, renderNginxConf } from '../../scripts/lib/nginx.js';
-import { freePort } from '../../scripts/lib/services.js';
+import { reservePort } from '../../scripts/lib/services.js';
 import { TEST_JWT_SECRET, startApi, testEnv, type TestApi } from './helpers/api.js';
 
 describe('TRUST_PROXY is parsed into what Express expects', () => {
@@ -203,7 +203,9 @@ describe('each TRUST_PROXY form through the real app decides req.ip', () => {
 /** Real nginx (deploy/nginx/collabflow.conf rendered as scripts/stack.ts does) in front of `api`. */
 async function startNginx(api: string): Promise<{ url: string; stop: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'collabflow-trust-'));
-  const port = await freePort();
+  const held = await reservePort();
+  const port = held.port;
+  await held.release();
   const file = join(dir, 'nginx.conf');
   // Pages are not used here; the web upstream points at the API too.
   writeFileSync(

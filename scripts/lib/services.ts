@@ -52,6 +52,42 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** A port held for a process that starts later: see `reservePort`. */
+export interface ReservedPort {
+  readonly port: number;
+  /** Frees the port; call right before starting the process that listens on it. */
+  release(): Promise<void>;
+}
+
+/** Ports the kernel never hands out for `listen(0)` or outgoing connections stay below this. */
+const EPHEMERAL_LOW = 32768;
+
+/**
+ * A loopback port for a process that will listen on it a while from now (nginx, `next start`, a
+ * stack told its ports): picked at random below the kernel's ephemeral range (32768-60999 by
+ * default), so no `listen(0)` and no outgoing connection of any other test can take it, and held
+ * by a listener of ours until `release()`, so another reservation cannot pick it meanwhile.
+ * `freePort()` is fine only for a port bound at once: its number can be handed to anyone else as
+ * soon as it returns.
+ */
+export async function reservePort(): Promise<ReservedPort> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * (EPHEMERAL_LOW - 20_000));
+    const srv = createServer();
+    const held = await new Promise<boolean>((resolve) => {
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!held) continue;
+    srv.unref();
+    return {
+      port,
+      release: () => new Promise<void>((resolve) => srv.close(() => resolve())),
+    };
+  }
+  throw new Error('no free loopback port below 32768 after 200 tries');
+}
+
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const sock = createConnection({ host: '127.0.0.1', port });

@@ -23,7 +23,7 @@ import type {} from '../../../backend/test/global-setup.js';
 import { freshMongoUri } from '../../../backend/test/helpers/api.js';
 import { startReplica, type Replica } from '../../../backend/test/helpers/cluster.js';
 import { nginxArgs, nginxBinary, renderNginxConf } from '../../../scripts/lib/nginx.js';
-import { freePort } from '../../../scripts/lib/services.js';
+import { reservePort, type ReservedPort } from '../../../scripts/lib/services.js';
 import { startProcess, trackPid, waitForHttp, type Managed } from './process.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -90,9 +90,16 @@ export async function startE2EStack(opts: E2EStackOptions = {}): Promise<E2EStac
   };
 
   try {
-    // The origins are known before the replicas start, so they can be in CORS_ORIGINS.
-    const portA = await freePort();
-    const portB = await freePort();
+    // The origins are known before the replicas start, so they can be in CORS_ORIGINS. Their
+    // ports are held until nginx starts: a port merely picked could be taken meanwhile by
+    // another test's process, and the browser would then talk to that one.
+    const heldA = await reservePort();
+    const heldB = await reservePort();
+    stoppers.push(
+      () => heldA.release(),
+      () => heldB.release(),
+    );
+    const [portA, portB] = [heldA.port, heldB.port];
     const originA = `http://127.0.0.1:${portA}`;
     const originB = `http://127.0.0.1:${portB}`;
     const mongoUri = freshMongoUri('e2e');
@@ -133,7 +140,9 @@ export async function startE2EStack(opts: E2EStackOptions = {}): Promise<E2EStac
 
     // The web app starts first (it needs nothing else and takes longest); replica 1 seeds the
     // demo workspace before it listens, and replica 2 starts after it.
-    const webPort = await freePort();
+    const heldWeb = await reservePort();
+    const webPort = heldWeb.port;
+    await heldWeb.release();
     const web = startProcess(
       'web',
       process.execPath,
@@ -164,7 +173,8 @@ export async function startE2EStack(opts: E2EStackOptions = {}): Promise<E2EStac
       if (!ready.ok) throw new Error(`${r.name} is not ready: ${await ready.text()}`);
     }
 
-    const startNginx = async (label: 'a' | 'b', port: number, replica: Replica) => {
+    const startNginx = async (label: 'a' | 'b', held: ReservedPort, replica: Replica) => {
+      const port = held.port;
       const dir = join(workDir, `nginx-${label}`);
       mkdirSync(dir, { recursive: true });
       const conf = join(dir, 'nginx.conf');
@@ -177,6 +187,7 @@ export async function startE2EStack(opts: E2EStackOptions = {}): Promise<E2EStac
           workDir: dir,
         }),
       );
+      await held.release();
       const nginx = startProcess(`nginx-${label}`, nginxBinary(), nginxArgs(conf, dir), {
         env: { PATH: process.env.PATH },
       });
@@ -193,10 +204,18 @@ export async function startE2EStack(opts: E2EStackOptions = {}): Promise<E2EStac
         alive: nginx.running,
         describe: () => nginx.output(),
       });
+      // The answers came from our nginx, not from whatever else might listen there.
+      const check = await fetch(`${origin}/healthz`);
+      await check.body?.cancel();
+      if (!nginx.running() || !/nginx/i.test(check.headers.get('server') ?? '')) {
+        throw new Error(
+          `nginx ${label.toUpperCase()} is not the server on ${origin}:\n${nginx.output()}`,
+        );
+      }
       return origin;
     };
-    await startNginx('a', portA, r1);
-    await startNginx('b', portB, r2);
+    await startNginx('a', heldA, r1);
+    await startNginx('b', heldB, r2);
 
     let stopped: Promise<void> | undefined;
     return {
