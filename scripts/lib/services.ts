@@ -88,6 +88,17 @@ export async function reservePort(): Promise<ReservedPort> {
   throw new Error('no free loopback port below 32768 after 200 tries');
 }
 
+/**
+ * A port for a service spawned right away: outside the ephemeral range (reservePort), so that
+ * neither a `listen(0)` nor an outgoing connection of a test running meanwhile can take it
+ * before the service binds it.
+ */
+async function servicePort(): Promise<number> {
+  const held = await reservePort();
+  await held.release();
+  return held.port;
+}
+
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const sock = createConnection({ host: '127.0.0.1', port });
@@ -211,7 +222,7 @@ export async function startRedis(opts: {
   port?: number;
   tls?: RedisTls;
 }): Promise<ManagedService> {
-  const port = opts.port ?? (await freePort());
+  const port = opts.port ?? (await servicePort());
   mkdirSync(opts.dataDir, { recursive: true });
   const listen = opts.tls
     ? [
@@ -262,7 +273,7 @@ export async function startFerretDB(opts: {
   port?: number;
   postgresqlUrl?: string;
 }): Promise<ManagedService> {
-  const port = opts.port ?? (await freePort());
+  const port = opts.port ?? (await servicePort());
   const bin = ferretdbPath();
   if (!existsSync(bin)) {
     throw new Error(`FerretDB is not installed at ${bin}; run: bash scripts/install-services.sh`);
@@ -463,7 +474,7 @@ export async function startPostgres(opts: {
   const dataDir = resolve(opts.dataDir);
   const createdFrom = mkdirSync(dataDir, { recursive: true });
   const cluster = join(dataDir, 'cluster');
-  const port = opts.port ?? (await freePort());
+  const port = opts.port ?? (await servicePort());
   const logFile = join(dataDir, `postgres-${port}.log`);
   if (!existsSync(join(cluster, 'PG_VERSION'))) {
     mkdirSync(cluster, { recursive: true });
