@@ -9,7 +9,8 @@ import { MemoryEventLog, RedisEventLog, type EventLog } from '../realtime/event-
 import { Project } from './project.model.js';
 
 /**
- * The one path every change of a project takes ([W1]–[W6] in docs/protocol.md):
+ * The one path every change of a project takes ([W1]–[W6] in docs/protocol.md; [W7], the board
+ * cache that task changes read under the lease, is tasks/board-cache.ts):
  *
  *   queue (per project, in process, bounded) → lease (a short Redis lock across replicas, which
  *   also reads the project's seq) → plan (reads and checks, builds the event with seq + 1) →

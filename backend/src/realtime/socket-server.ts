@@ -212,7 +212,11 @@ export function createRealtime(opts: RealtimeOptions): Realtime {
         detachCache();
         io.local.emit('session:ending', { reason: 'server_shutdown' });
         await Promise.all([presence.close(2000), slots.close()]);
-        io.local.disconnectSockets(true);
+        // Close the connections under Socket.IO, not its sockets: the client sees 'transport
+        // close' and reconnects (to another replica) by itself. `disconnectSockets(true)` sends a
+        // DISCONNECT packet first, and a client that reads it ('io server disconnect') stays
+        // away. engine.io flushes what is buffered (session:ending) before it closes.
+        for (const socket of io.of('/').sockets.values()) socket.conn.close();
         await new Promise<void>((resolve) => {
           void io.close(() => resolve());
         });
