@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import { client, freshMongoUri, registerUser } from './helpers/api.js';
+import { openSse } from './helpers/sse.js';
 import { sentinel } from './helpers/sentinel.js';
 import {
   call,
@@ -19,64 +20,6 @@ import {
 
 const LOG_SIZE = 10;
 const ENVELOPE = ['actor', 'at', 'data', 'projectId', 'seq', 'type'];
-
-interface SseFrame {
-  id?: string;
-  event?: string;
-  data?: string;
-}
-
-/** A real SSE client on fetch: frames as they arrive, and a way to wait for more. */
-async function openSse(url: string, token: string, headers: Record<string, string> = {}) {
-  const abort = new AbortController();
-  const res = await fetch(url, {
-    headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream', ...headers },
-    signal: abort.signal,
-  });
-  const frames: SseFrame[] = [];
-  let failure: unknown;
-  if (res.ok && res.body) {
-    const reader = res.body.getReader();
-    const decoder = new TextDecoder();
-    let buf = '';
-    void (async () => {
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buf += decoder.decode(value, { stream: true });
-          let i: number;
-          while ((i = buf.indexOf('\n\n')) >= 0) {
-            const block = buf.slice(0, i);
-            buf = buf.slice(i + 2);
-            const frame: SseFrame = {};
-            let isFrame = false;
-            for (const line of block.split('\n')) {
-              if (line.startsWith(':') || line === '') continue; // comment (keepalive)
-              const colon = line.indexOf(':');
-              const field = colon < 0 ? line : line.slice(0, colon);
-              const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-              if (field === 'id' || field === 'event') frame[field] = value;
-              else if (field === 'data')
-                frame.data = frame.data ? `${frame.data}\n${value}` : value;
-              else continue; // retry: and unknown fields
-              isFrame = true;
-            }
-            if (isFrame) frames.push(frame);
-          }
-        }
-      } catch (err) {
-        if (!abort.signal.aborted) failure = err;
-      }
-    })();
-  }
-  return {
-    res,
-    frames,
-    failure: () => failure,
-    close: () => abort.abort(),
-  };
-}
 
 describe('resuming after a gap', () => {
   let A: Replica;

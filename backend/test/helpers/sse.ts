@@ -11,6 +11,8 @@ export interface SseClient {
   /** Resolves when the server ends the stream (not when `close` aborts it). */
   ended: Promise<void>;
   isEnded(): boolean;
+  /** The error that broke the stream, if any (a `close` is not one). */
+  failure(): unknown;
   close(): void;
 }
 
@@ -26,6 +28,7 @@ export async function openSse(
   });
   const frames: SseFrame[] = [];
   let done = false;
+  let failure: unknown;
   let ended: Promise<void> = Promise.resolve();
   if (res.ok && res.body) {
     const reader = res.body.getReader();
@@ -59,11 +62,21 @@ export async function openSse(
         }
         done = true;
       } catch (err) {
-        if (!abort.signal.aborted) throw err;
+        if (!abort.signal.aborted) {
+          failure = err;
+          throw err;
+        }
       }
     })();
   }
-  return { res, frames, ended, isEnded: () => done, close: () => abort.abort() };
+  return {
+    res,
+    frames,
+    ended,
+    isEnded: () => done,
+    failure: () => failure,
+    close: () => abort.abort(),
+  };
 }
 
 /** The parsed data of the frames of one event type. */
