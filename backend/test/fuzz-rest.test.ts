@@ -34,7 +34,7 @@ import {
 } from '@collabflow/shared';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
-import { client, freshMongoUri, registerUser } from './helpers/api.js';
+import { client, freshMongoUri } from './helpers/api.js';
 import { sseOpen } from './helpers/probe.js';
 import {
   call,
@@ -46,6 +46,8 @@ import {
   type Replica,
 } from './helpers/cluster.js';
 import {
+  fuzzProject,
+  type FuzzProject,
   damaged,
   dbSnapshot,
   fuzzSeed,
@@ -104,8 +106,8 @@ describe('property-based REST bodies', () => {
   let R: Replica;
   let db: mongoose.Connection;
   const sockets: Socket[] = [];
-  let owner: Awaited<ReturnType<typeof registerUser>>;
-  let mate: Awaited<ReturnType<typeof registerUser>>;
+  let owner: FuzzProject['owner'];
+  let mate: FuzzProject['owner'];
   let projectId: string;
   let channelId: string;
   let taskId: string;
@@ -124,17 +126,7 @@ describe('property-based REST bodies', () => {
     });
     db = await openDb(uri);
     const api = client(R.url);
-    owner = await registerUser(api, 'Owner');
-    mate = await registerUser(api, 'Mate');
-    projectId = (await api.post('/api/projects', { name: 'Fuzz board' }, owner.token)).body.project
-      .id;
-    await api.post(
-      `/api/projects/${projectId}/members`,
-      { email: mate.user.email, role: 'member' },
-      owner.token,
-    );
-    channelId = (await api.get(`/api/projects/${projectId}/channels`, owner.token)).body.channels[0]
-      .id;
+    ({ owner, mate, projectId, channelId } = await fuzzProject(R.url));
     taskId = (await api.post(`/api/projects/${projectId}/tasks`, { title: 'alpha' }, owner.token))
       .body.task.id;
     messageId = (

@@ -31,7 +31,7 @@ import {
 } from '@collabflow/shared';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { io as connectSocket, type Socket } from 'socket.io-client';
-import { client, freshMongoUri, registerUser } from './helpers/api.js';
+import { client, freshMongoUri } from './helpers/api.js';
 import {
   call,
   collect,
@@ -42,6 +42,8 @@ import {
   type Replica,
 } from './helpers/cluster.js';
 import {
+  fuzzProject,
+  type FuzzProject,
   casesFor,
   damaged,
   dbSnapshot,
@@ -91,8 +93,8 @@ describe('property-based socket input', () => {
   let R: Replica;
   let db: mongoose.Connection;
   const sockets: Socket[] = [];
-  let owner: Awaited<ReturnType<typeof registerUser>>;
-  let mate: Awaited<ReturnType<typeof registerUser>>;
+  let owner: FuzzProject['owner'];
+  let mate: FuzzProject['owner'];
   let projectId: string;
   let channelId: string;
   let taskId: string;
@@ -122,17 +124,7 @@ describe('property-based socket input', () => {
     });
     db = await openDb(uri);
     const api = client(R.url);
-    owner = await registerUser(api, 'Owner');
-    mate = await registerUser(api, 'Mate');
-    projectId = (await api.post('/api/projects', { name: 'Fuzz board' }, owner.token)).body.project
-      .id;
-    await api.post(
-      `/api/projects/${projectId}/members`,
-      { email: mate.user.email, role: 'member' },
-      owner.token,
-    );
-    channelId = (await api.get(`/api/projects/${projectId}/channels`, owner.token)).body.channels[0]
-      .id;
+    ({ owner, mate, projectId, channelId } = await fuzzProject(R.url));
     for (const title of ['alpha', 'beta', 'gamma']) {
       const t = await api.post(`/api/projects/${projectId}/tasks`, { title }, owner.token);
       expect(t.status).toBe(201);

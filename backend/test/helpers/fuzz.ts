@@ -12,6 +12,7 @@
  */
 import fc from 'fast-check';
 import mongoose from 'mongoose';
+import { client, registerUser } from './api.js';
 
 export const DEFAULT_FUZZ_SEED = 20_261_129;
 
@@ -511,4 +512,30 @@ export function isStructuredAck(ack: unknown): ack is {
     a.error.code.length > 0 &&
     typeof a.error.message === 'string'
   );
+}
+
+/** The people and places every fuzz file works on: an owner and a member of one project. */
+export interface FuzzProject {
+  owner: Awaited<ReturnType<typeof registerUser>>;
+  mate: Awaited<ReturnType<typeof registerUser>>;
+  projectId: string;
+  channelId: string;
+}
+
+/** Registers the owner and the member and creates their project (with its #general). */
+export async function fuzzProject(url: string): Promise<FuzzProject> {
+  const api = client(url);
+  const owner = await registerUser(api, 'Owner');
+  const mate = await registerUser(api, 'Mate');
+  const projectId = (await api.post('/api/projects', { name: 'Fuzz board' }, owner.token)).body
+    .project.id as string;
+  const added = await api.post(
+    `/api/projects/${projectId}/members`,
+    { email: mate.user.email, role: 'member' },
+    owner.token,
+  );
+  if (added.status !== 201) throw new Error(`could not add the member: ${added.status}`);
+  const channelId = (await api.get(`/api/projects/${projectId}/channels`, owner.token)).body
+    .channels[0].id as string;
+  return { owner, mate, projectId, channelId };
 }
